@@ -1,0 +1,31 @@
+# The two commands of CONTRACT section 1, and the helpers they use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export FLASK_APP := wsgi
+
+.PHONY: run test test-unit test-postgres test-e2e install install-dev services migration bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	scripts/run.sh
+
+test: install
+	scripts/test.sh
+
+migration: install
+	scripts/make_migration.sh
+
+bench: install
+	$(BIN)/python bench/log_bench.py
+
+clean:
+	rm -rf $(VENV) instance/*.sqlite3 .pytest_cache

@@ -1,0 +1,194 @@
+"""Fixtures in the style of the Flask tutorial, with named users.
+
+The database is real: SQLite by default, PostgreSQL when TEST_DB=postgres (at TEST_POSTGRES_URL).
+Migrations are applied once per run; every test starts from empty tables.
+"""
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from datetime import datetime, timezone
+
+import pytest
+from sqlalchemy import text
+from werkzeug.security import generate_password_hash
+
+from webapp import create_app
+from webapp.extensions import db, limiter
+from webapp.models import App, Installation, Team, TeamMember, User, Workspace
+from webapp.services.scopes import load_scope_catalogue
+
+PASSWORD = "correct-horse-battery"
+DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def _database_url(tmp_path_factory) -> str:
+    if os.environ.get("TEST_DB") == "postgres":
+        return os.environ.get("TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
+    return f"sqlite:///{tmp_path_factory.mktemp('db')}/test.sqlite3"
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory):
+    url = _database_url(tmp_path_factory)
+    app = create_app({
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": url,
+        "REDIS_URL": TEST_REDIS_URL,
+        "PUBLIC_URL": "http://localhost",
+        "SERVER_NAME": None,
+    })
+    with app.app_context():
+        if url.startswith("postgresql"):
+            with db.engine.begin() as connection:
+                connection.execute(text("DROP SCHEMA public CASCADE"))
+                connection.execute(text("CREATE SCHEMA public"))
+        from flask_migrate import upgrade
+
+        upgrade()
+    yield app
+
+
+@pytest.fixture(autouse=True)
+def _clean_database(app):
+    yield
+    limiter.reset()
+    with app.app_context():
+        db.session.remove()
+        tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+        with db.engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+            else:
+                for table in tables:
+                    connection.execute(text(f"DELETE FROM {table}"))
+
+
+@pytest.fixture
+def session(app):
+    """A session inside an app context, for service tests without HTTP."""
+    with app.app_context():
+        yield db.session
+        db.session.remove()
+
+
+_PASSWORD_HASH = generate_password_hash(PASSWORD)
+
+
+def make_user(session, workspace: Workspace, email: str, role: str = "user", name: str | None = None,
+              active: bool = True) -> User:
+    user = User(workspace_id=workspace.id, email=email, role=role, active=active,
+                name=name or email.split("@")[0].title(), password_hash=_PASSWORD_HASH)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def make_team(session, workspace: Workspace, name: str, members: list[User]) -> Team:
+    team = Team(workspace_id=workspace.id, name=name)
+    session.add(team)
+    session.flush()
+    for member in members:
+        session.add(TeamMember(team_id=team.id, user_id=member.id))
+    session.flush()
+    return team
+
+
+def make_app(session, slug: str, **fields) -> App:
+    defaults = dict(name=slug.replace("-", " ").title(), vendor="Vendor of " + slug, category="Sales",
+                    description=f"{slug} does useful things.", version="1.0.0", install_level="account",
+                    install_url=f"http://127.0.0.1:8900/{slug}/install",
+                    redirect_uris=[f"http://127.0.0.1:8900/{slug}/callback"],
+                    required_scopes=["contacts.read"], conditional_scopes=[],
+                    optional_scopes=["contacts.write"], sync_settings=[],
+                    client_id="client-" + slug + "-" + secrets.token_hex(4))
+    defaults.update(fields)
+    app = App(slug=slug, **defaults)
+    session.add(app)
+    session.flush()
+    return app
+
+
+def make_installation(session, workspace: Workspace, app: App, installed_by: User | None = None,
+                      **fields) -> Installation:
+    defaults = dict(state="installed", status="connected", installed_version=app.version,
+                    granted_scopes=list(app.required_scopes),
+                    sync_values={s["key"]: s["default"] for s in app.sync_settings},
+                    installed_at=datetime(2026, 11, 1, 9, 0, tzinfo=timezone.utc),
+                    installed_by_id=installed_by.id if installed_by else None)
+    defaults.update(fields)
+    installation = Installation(workspace_id=workspace.id, app_id=app.id, **defaults)
+    session.add(installation)
+    session.flush()
+    return installation
+
+
+@pytest.fixture
+def people(session):
+    """Named users: super admin, admin and user of Acme; an outsider in Globex."""
+    load_scope_catalogue(session)
+    acme = Workspace(slug="acme", name="Acme", plan="professional")
+    globex = Workspace(slug="globex", name="Globex", plan="professional")
+    session.add_all([acme, globex])
+    session.flush()
+    crew = {
+        "acme": acme,
+        "globex": globex,
+        "super_admin": make_user(session, acme, "alice@acme.test", "super_admin", "Alice Super"),
+        "admin": make_user(session, acme, "bob@acme.test", "admin", "Bob Admin"),
+        "user": make_user(session, acme, "carol@acme.test", "user", "Carol User"),
+        "outsider": make_user(session, globex, "olga@globex.test", "super_admin", "Olga Outsider"),
+    }
+    session.commit()
+    return crew
+
+
+class Browser:
+    """A test client that logs in like a person and sends the CSRF token like htmx does."""
+
+    def __init__(self, client):
+        self.client = client
+        self.csrf_token: str | None = None
+
+    def login(self, user: User, password: str = PASSWORD):
+        page = self.client.get("/login")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True)).group(1)
+        response = self.client.post("/login", data={"email": user.email, "password": password,
+                                                    "csrf_token": token})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        home = self.client.get("/settings/")
+        self.csrf_token = re.search(r'"X-CSRFToken": "([^"]+)"', home.get_data(as_text=True)).group(1)
+        return self
+
+    def get(self, url, htmx_target: str | None = None, **kwargs):
+        headers = kwargs.pop("headers", {})
+        if htmx_target:
+            headers.update({"HX-Request": "true", "HX-Target": htmx_target})
+        return self.client.get(url, headers=headers, **kwargs)
+
+    def post(self, url, htmx_target: str | None = None, **kwargs):
+        headers = kwargs.pop("headers", {})
+        if self.csrf_token:
+            headers["X-CSRFToken"] = self.csrf_token
+        if htmx_target:
+            headers.update({"HX-Request": "true", "HX-Target": htmx_target})
+        return self.client.post(url, headers=headers, **kwargs)
+
+    def delete(self, url, **kwargs):
+        headers = kwargs.pop("headers", {})
+        if self.csrf_token:
+            headers["X-CSRFToken"] = self.csrf_token
+        return self.client.delete(url, headers=headers, **kwargs)
+
+
+@pytest.fixture
+def browser(app):
+    """Returns a function: browser(user) gives a logged-in Browser for that user."""
+
+    def open_as(user: User | None = None) -> Browser:
+        b = Browser(app.test_client())
+        return b.login(user) if user is not None else b
+
+    return open_as

@@ -1,0 +1,75 @@
+import re
+
+from tests.conftest import PASSWORD
+
+
+def test_every_page_needs_login(app):
+    response = app.test_client().get("/settings/connected-apps/")
+    assert response.status_code == 302
+    assert "/login" in response.headers["Location"]
+
+
+def test_login_with_right_password_reaches_connected_apps(people, browser):
+    client = browser(people["admin"]).client
+    response = client.get("/")
+    assert response.headers["Location"].endswith("/settings/connected-apps/")
+
+
+def test_wrong_password_is_refused_with_a_message(people, browser):
+    b = browser()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', b.client.get("/login").get_data(as_text=True))[1]
+    response = b.client.post("/login", data={"email": people["admin"].email, "password": "nope",
+                                             "csrf_token": token})
+    assert response.status_code == 401
+    assert "Wrong email or password." in response.get_data(as_text=True)
+
+
+def test_repeated_failures_get_429_with_a_clear_message(people, browser):
+    b = browser()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', b.client.get("/login").get_data(as_text=True))[1]
+    statuses = [b.client.post("/login", data={"email": people["user"].email, "password": "bad",
+                                              "csrf_token": token}).status_code for _ in range(6)]
+    assert statuses[:5] == [401] * 5
+    assert statuses[5] == 429
+    blocked = b.client.post("/login", data={"email": people["user"].email, "password": PASSWORD,
+                                            "csrf_token": token})
+    assert blocked.status_code == 429
+    assert "Too many failed attempts" in blocked.get_data(as_text=True)
+
+
+def test_login_without_csrf_token_is_refused(people, app):
+    response = app.test_client().post("/login", data={"email": people["admin"].email,
+                                                      "password": PASSWORD})
+    assert response.status_code == 400
+
+
+def test_deactivated_user_cannot_log_in(people, browser, session):
+    people["user"].active = False
+    session.commit()
+    b = browser()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', b.client.get("/login").get_data(as_text=True))[1]
+    response = b.client.post("/login", data={"email": people["user"].email, "password": PASSWORD,
+                                             "csrf_token": token})
+    assert response.status_code == 401
+
+
+def test_next_parameter_cannot_redirect_off_site(people, browser):
+    b = browser()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', b.client.get("/login").get_data(as_text=True))[1]
+    response = b.client.post("/login?next=//evil.example/x", data={
+        "email": people["admin"].email, "password": PASSWORD, "csrf_token": token})
+    assert response.headers["Location"] == "/settings/connected-apps/"
+
+
+def test_pages_carry_a_strict_content_security_policy(people, browser):
+    response = browser(people["admin"]).client.get("/settings/")
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp
+    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+
+
+def test_logout_needs_post(people, browser):
+    b = browser(people["admin"])
+    assert b.client.get("/logout").status_code == 405
+    assert b.post("/logout").status_code == 302
+    assert b.client.get("/settings/").status_code == 302

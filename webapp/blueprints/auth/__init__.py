@@ -1,0 +1,66 @@
+"""Log in and out. Failed logins are rate limited per address and email."""
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+from flask_limiter.util import get_remote_address
+
+from webapp.extensions import db, limiter
+from webapp.services.accounts import authenticate
+
+bp = Blueprint("auth", __name__)
+
+LOGIN_FAILURE_LIMIT = "5 per minute;20 per hour"
+
+
+def _login_key() -> str:
+    return f"{get_remote_address()}|{request.form.get('email', '').strip().lower()}"
+
+
+def _safe_next(target: str | None) -> str:
+    # Only local paths: an absolute or scheme-relative URL would be an open redirect.
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("connected_apps.overview")
+
+
+@bp.route("/")
+def home():
+    if current_user.is_authenticated:
+        return redirect(url_for("connected_apps.overview"))
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(LOGIN_FAILURE_LIMIT, key_func=_login_key, methods=["POST"],
+               deduct_when=lambda response: response.status_code == 401)
+def login():
+    next_url = request.args.get("next")
+    if request.method == "GET":
+        if current_user.is_authenticated:
+            return redirect(_safe_next(next_url))
+        return render_template("auth/login.html", next=next_url)
+    email = request.form.get("email", "").strip()
+    user = authenticate(db.session, email, request.form.get("password", ""))
+    if user is None:
+        return render_template("auth/login.html", next=next_url, email=email,
+                               error="Wrong email or password."), 401
+    login_user(user)
+    return redirect(_safe_next(next_url))
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout():
+    logout_user()
+    flash("You have been logged out.")
+    return redirect(url_for("auth.login"))
+
+
+@bp.app_errorhandler(429)
+def too_many_attempts(error):
+    if request.endpoint == "auth.login":
+        return render_template(
+            "auth/login.html", next=request.args.get("next"), email=request.form.get("email", ""),
+            error="Too many failed attempts. Wait a minute, then try again."), 429
+    return render_template("error.html", error=error), 429

@@ -1,0 +1,6 @@
+"""Settings > Integrations > Connected apps: overview, my apps, app pages and the app log."""
+from flask import Blueprint
+
+bp = Blueprint("connected_apps", __name__, url_prefix="/settings/connected-apps")
+
+from webapp.blueprints.connected_apps import pages  # noqa: E402,F401

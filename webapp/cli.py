@@ -1,0 +1,13 @@
+"""`flask --app wsgi ...` commands (CONTRACT section 3), registered in one place."""
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register_cli(app: Flask) -> None:
+    from webapp.commands.demo import demo
+    from webapp.commands.users import users
+    from worker.cli import scheduler_command, worker_command
+
+    for command in (users, demo, worker_command, scheduler_command):
+        app.cli.add_command(command)

@@ -1,0 +1,1 @@
+"""Command-line groups; each is thin over a service."""

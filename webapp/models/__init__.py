@@ -1,0 +1,9 @@
+"""All models, imported here so that metadata (and migrations) see every table."""
+from webapp.models.app import App, LearningResource, Scope  # noqa: F401
+from webapp.models.event import ACTIVITIES, Event  # noqa: F401
+from webapp.models.grant import AuthorizationCode, Grant, Token  # noqa: F401
+from webapp.models.installation import Alert, ExternalAccount, Installation  # noqa: F401
+from webapp.models.notification import (  # noqa: F401
+    Delivery, InAppNotification, NotificationRule, NotificationRuleApp, NotificationRuleTeam,
+    NotificationRuleUser)
+from webapp.models.workspace import PLANS, ROLES, Team, TeamMember, User, Workspace  # noqa: F401

@@ -1,0 +1,54 @@
+"""The app log: one append-only row per change of state or status."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from webapp.extensions import db
+from webapp.models.app import App
+from webapp.database import UTCDateTime, utcnow
+from webapp.models.workspace import User
+
+# code -> label shown in the log, the filter and the CSV (ARCHITECTURE section 3)
+ACTIVITIES = {
+    "installed": "Installed",
+    "uninstalled": "Uninstalled",
+    "reinstalled": "Reinstalled",
+    "reconnected": "Reconnected",
+    "disconnected": "Disconnected",
+    "reauthenticated": "Re-authenticated",
+    "sync_on": "Sync turned on",
+    "sync_off": "Sync turned off",
+}
+
+# SQLite only autoincrements INTEGER PRIMARY KEY; PostgreSQL gets a bigint.
+EventId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Event(db.Model):
+    __tablename__ = "events"
+    # Every log query is scoped to a workspace and ordered by (occurred_at, id) descending;
+    # one index per filter keeps each filter a range scan in keyset order.
+    __table_args__ = (
+        Index("ix_events_workspace_time", "workspace_id", "occurred_at", "id"),
+        Index("ix_events_workspace_activity_time", "workspace_id", "activity", "occurred_at", "id"),
+        Index("ix_events_workspace_app_time", "workspace_id", "app_id", "occurred_at", "id"),
+        Index("ix_events_workspace_actor_time", "workspace_id", "actor_id", "occurred_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(EventId, primary_key=True, autoincrement=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"))
+    app_id: Mapped[int] = mapped_column(ForeignKey("apps.id"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    activity: Mapped[str] = mapped_column(String(30))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    details: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    app: Mapped[App] = relationship()
+    actor: Mapped[User | None] = relationship()
+
+    @property
+    def activity_label(self) -> str:
+        return ACTIVITIES.get(self.activity, self.activity)

@@ -1,0 +1,79 @@
+"""Installations of apps in workspaces, their alerts and (multi-account apps) external accounts."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from webapp.extensions import db
+from webapp.models.app import App
+from webapp.database import UTCDateTime, utcnow
+from webapp.models.workspace import User
+
+STATES = ("installed", "uninstalled")
+# Worst first: the order status is decided in and shown in.
+STATUSES = ("disconnected", "expired", "error", "connected")
+
+
+class Installation(db.Model):
+    __tablename__ = "installations"
+    __table_args__ = (UniqueConstraint("workspace_id", "app_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), index=True)
+    app_id: Mapped[int] = mapped_column(ForeignKey("apps.id"), index=True)
+    state: Mapped[str] = mapped_column(String(20), default="installed")
+    status: Mapped[str] = mapped_column(String(20), default="connected")
+    update_available: Mapped[bool] = mapped_column(Boolean, default=False)
+    upgrade_available: Mapped[bool] = mapped_column(Boolean, default=False)
+    installed_version: Mapped[str] = mapped_column(String(40))
+    granted_scopes: Mapped[list] = mapped_column(JSON, default=list)
+    sync_values: Mapped[dict] = mapped_column(JSON, default=dict)
+    installed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    installed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    uninstalled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    app: Mapped[App] = relationship(lazy="joined")
+    installed_by: Mapped[User | None] = relationship(lazy="joined")
+    alerts: Mapped[list["Alert"]] = relationship(back_populates="installation",
+                                                 order_by="Alert.first_seen")
+    external_accounts: Mapped[list["ExternalAccount"]] = relationship(
+        back_populates="installation", order_by="ExternalAccount.name")
+
+    @property
+    def shows_status(self) -> bool:
+        return self.state == "installed" and self.app.install_level != "multi_account"
+
+
+class Alert(db.Model):
+    __tablename__ = "alerts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), index=True)
+    installation_id: Mapped[int] = mapped_column(ForeignKey("installations.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    message: Mapped[str] = mapped_column(String(500))
+    first_seen: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    installation: Mapped[Installation] = relationship(back_populates="alerts")
+
+
+class ExternalAccount(db.Model):
+    """An account held by a multi-account installation (e.g. one social profile)."""
+
+    __tablename__ = "external_accounts"
+    __table_args__ = (UniqueConstraint("installation_id", "external_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), index=True)
+    installation_id: Mapped[int] = mapped_column(ForeignKey("installations.id"), index=True)
+    external_id: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20), default="connected")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    installation: Mapped[Installation] = relationship(back_populates="external_accounts")

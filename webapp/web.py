@@ -1,0 +1,61 @@
+"""Request-level glue shared by every blueprint: login loading, roles, fragments, errors."""
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import Flask, abort, render_template, request
+from flask_login import current_user
+from jinja2_fragments.flask import render_block
+from sqlalchemy import select
+from werkzeug.exceptions import HTTPException
+
+from webapp.extensions import db, htmx, login_manager
+from webapp.models import User
+from webapp.services.formatting import register_filters
+
+
+def admin_required(view):
+    """Role check on the server: only super admins and admins may call the view."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        if not current_user.is_admin:
+            abort(403, description="Only admins can do this.")
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def htmx_targets(element_id: str) -> bool:
+    """True when htmx asks for one fragment of the page (not merely any htmx request)."""
+    return bool(htmx) and element_id in (htmx.target, htmx.trigger)
+
+
+def render_page_or_fragment(template: str, block: str, target_id: str, status: int = 200, **context):
+    """One URL serves the page and, when htmx targets `target_id`, only its block."""
+    if htmx_targets(target_id):
+        body = render_block(template, block, **context)
+    else:
+        body = render_template(template, **context)
+    return body, status, {"Vary": "HX-Request, HX-Target, HX-Trigger"}
+
+
+def register_web(app: Flask) -> None:
+    register_filters(app)
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        if not user_id.isdigit():
+            return None
+        return db.session.scalar(select(User).where(User.id == int(user_id)))
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        if request.path.startswith(("/oauth/", "/api/", "/.well-known/")):
+            return {"error": error.name.lower().replace(" ", "_"),
+                    "error_description": error.description}, error.code
+        if htmx:
+            return render_template("_error_fragment.html", error=error), error.code
+        return render_template("error.html", error=error), error.code
