@@ -1,10 +1,10 @@
-from flask import render_template
 from flask_login import login_required
 
 from webapp.blueprints.connected_apps import bp
+from webapp.blueprints.connected_apps.log import page_with_log
 
 
 @bp.route("/")
 @login_required
 def overview():
-    return render_template("connected_apps/overview.html")
+    return page_with_log("connected_apps/overview.html", active_tab="overview")
