@@ -1,0 +1,77 @@
+"""Hashing and lookup of OAuth secrets; revocation in bulk.
+
+Codes, tokens and client secrets are high-entropy random strings, so a fast hash (SHA-256) is
+the right tool: nothing to brute-force, and lookups stay an index hit on the hash.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from webapp.database import utcnow
+from webapp.models import Grant, Installation, Token
+
+
+def hash_secret(raw: str) -> str:
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+
+
+def secret_matches(raw: str | None, stored_hash: str | None) -> bool:
+    """Constant-time comparison of a presented secret with its stored hash."""
+    if not raw or not stored_hash:
+        return False
+    return hmac.compare_digest(hash_secret(raw), stored_hash)
+
+
+def token_is_active(token: Token, grant: Grant | None = None) -> bool:
+    grant = grant or token.grant
+    if token.revoked_at is not None or grant.revoked_at is not None:
+        return False
+    return token.issued_at + timedelta(seconds=token.expires_in) > utcnow()
+
+
+def find_active_access_token(session: Session, raw_token: str | None) -> Token | None:
+    """The token whose access token is `raw_token`, if it is neither revoked nor expired and
+    its grant is still in force."""
+    if not raw_token:
+        return None
+    row = session.execute(
+        select(Token, Grant).join(Grant, Token.grant_id == Grant.id)
+        .where(Token.access_token_hash == hash_secret(raw_token))).first()
+    if row is None:
+        return None
+    token, grant = row
+    return token if token_is_active(token, grant) else None
+
+
+def find_token_by_any(session: Session, raw_token: str, hint: str | None = None) -> Token | None:
+    """A token row by its access or refresh token (RFC 7009/7662 lookups), whatever its state."""
+    digest = hash_secret(raw_token)
+    columns = [Token.access_token_hash, Token.refresh_token_hash]
+    if hint == "refresh_token":
+        columns.reverse()
+    for column in columns:
+        token = session.scalar(select(Token).where(column == digest))
+        if token is not None:
+            return token
+    return None
+
+
+def revoke_grant_tokens(session: Session, grant_ids: list[int]) -> int:
+    """Revokes every live token of the given grants; returns how many were revoked."""
+    if not grant_ids:
+        return 0
+    result = session.execute(
+        update(Token).where(Token.grant_id.in_(grant_ids), Token.revoked_at.is_(None))
+        .values(revoked_at=utcnow()).execution_options(synchronize_session="fetch"))
+    return result.rowcount or 0
+
+
+def revoke_installation_tokens(session: Session, installation: Installation) -> int:
+    grant_ids = list(session.scalars(select(Grant.id).where(
+        Grant.installation_id == installation.id, Grant.workspace_id == installation.workspace_id)))
+    return revoke_grant_tokens(session, grant_ids)
