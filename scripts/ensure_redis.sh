@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
-# Makes sure a Redis server answers at REDIS_URL (default 127.0.0.1:6379); starts a local one if not.
+# Makes sure a Redis server answers at REDIS_URL (default redis://127.0.0.1:6379/0).
+#   ensure_redis.sh check        exit 0 when it answers
+#   ensure_redis.sh install      install Debian's redis-server when missing (root only)
+#   ensure_redis.sh daemon       start a local one in the background when none answers (for tests)
 set -euo pipefail
+mode="${1:-daemon}"
 url="${REDIS_URL:-redis://127.0.0.1:6379/0}"
 hostport="${url#*://}"; hostport="${hostport#*@}"; hostport="${hostport%%/*}"
 host="${hostport%%:*}"; port="${hostport##*:}"; [ "$port" = "$host" ] && port=6379
+export REDIS_HOST="$host" REDIS_PORT="$port"
+
 answers() { python3 - "$host" "$port" <<'PY'
 import socket, sys
 try:
@@ -14,16 +20,27 @@ except OSError:
 sys.exit(0 if ok else 1)
 PY
 }
-if answers; then exit 0; fi
-if ! command -v redis-server >/dev/null 2>&1; then
+
+install() {
+  command -v redis-server >/dev/null 2>&1 && return 0
   if [ "$(id -u)" = 0 ]; then
+    echo "Installing Debian's redis-server..."
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
   else
-    echo "No Redis answers at $host:$port and redis-server is not installed (apt-get install redis-server)." >&2
+    echo "No Redis answers at $host:$port and redis-server is not installed: run 'apt-get install redis-server' as root, or set REDIS_URL." >&2
     exit 1
   fi
-fi
-redis-server --daemonize yes --bind 127.0.0.1 --port "$port" --save "" --appendonly no >/dev/null
-for _ in $(seq 50); do answers && exit 0; sleep 0.1; done
-echo "Started redis-server on port $port but it does not answer." >&2
-exit 1
+}
+
+case "$mode" in
+  check) answers ;;
+  install) install ;;
+  daemon)
+    answers && exit 0
+    install
+    redis-server --daemonize yes --bind 127.0.0.1 --port "$port" --save "" --appendonly no >/dev/null
+    for _ in $(seq 50); do answers && exit 0; sleep 0.1; done
+    echo "Started redis-server on port $port but it does not answer." >&2
+    exit 1 ;;
+  *) echo "usage: ensure_redis.sh check|install|daemon" >&2; exit 2 ;;
+esac

@@ -13,7 +13,7 @@ if ! command -v chromium >/dev/null 2>&1 && [ ! -x /usr/bin/chromium ]; then
     exit 1
   fi
 fi
-REDIS_URL="${TEST_REDIS_URL:-redis://127.0.0.1:6379/15}" scripts/ensure_redis.sh
+REDIS_URL="${TEST_REDIS_URL:-redis://127.0.0.1:6379/15}" scripts/ensure_redis.sh daemon
 
 status=0
 echo "== unit and integration tests on SQLite"
