@@ -1,3 +1,12 @@
-from webapp import create_app
+"""WSGI entry point: `app` for gunicorn and `flask --app wsgi`."""
+import sys
 
-app = create_app()
+from webapp import create_app
+from webapp.settings import SettingsError
+
+try:
+    app = create_app()
+except SettingsError as error:
+    # One clear line naming the variable, not a traceback (CONTRACT section 2).
+    sys.stderr.write(f"Configuration error: {error}\n")
+    raise SystemExit(1) from None
