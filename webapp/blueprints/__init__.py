@@ -11,3 +11,7 @@ def register_blueprints(app: Flask) -> None:
 
     for blueprint in (auth_bp, health_bp, settings_bp, connected_apps_bp, marketplace_bp):
         app.register_blueprint(blueprint)
+
+    from webapp.blueprints.api import bp as api_bp
+
+    app.register_blueprint(api_bp)

@@ -1,0 +1,112 @@
+"""External accounts of multi-account installations, as the app itself reports them.
+
+The app adds, updates and removes its accounts through the accounts API; the app page lists them
+under "Manage connection". Functions flush but never commit: the caller owns the transaction.
+"""
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from webapp.database import utcnow
+from webapp.models import ExternalAccount, Installation
+
+ACCOUNT_STATUSES = ("connected", "error", "disconnected")
+MAX_LENGTH = 200
+
+
+class AccountInputError(ValueError):
+    """The request names a field wrongly; the message names the field."""
+
+
+class AccountExists(ValueError):
+    pass
+
+
+class AccountNotFound(LookupError):
+    pass
+
+
+def _text(value, field: str, required: bool) -> str | None:
+    if value is None:
+        if required:
+            raise AccountInputError(f"“{field}” is required.")
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise AccountInputError(f"“{field}” must be a non-empty string.")
+    value = value.strip()
+    if len(value) > MAX_LENGTH:
+        raise AccountInputError(f"“{field}” must be at most {MAX_LENGTH} characters long.")
+    return value
+
+
+def _status(value, required: bool) -> str | None:
+    if value is None and not required:
+        return None
+    if value not in ACCOUNT_STATUSES:
+        raise AccountInputError(f"“status” must be one of {', '.join(ACCOUNT_STATUSES)}.")
+    return value
+
+
+def list_accounts(session: Session, installation: Installation) -> list[ExternalAccount]:
+    return list(session.scalars(
+        select(ExternalAccount).where(ExternalAccount.workspace_id == installation.workspace_id,
+                                      ExternalAccount.installation_id == installation.id)
+        .order_by(ExternalAccount.name, ExternalAccount.id)))
+
+
+def get_account(session: Session, installation: Installation, external_id: str) -> ExternalAccount:
+    account = session.scalar(select(ExternalAccount).where(
+        ExternalAccount.workspace_id == installation.workspace_id,
+        ExternalAccount.installation_id == installation.id,
+        ExternalAccount.external_id == external_id))
+    if account is None:
+        raise AccountNotFound(f"No account with external id “{external_id[:MAX_LENGTH]}”.")
+    return account
+
+
+def add_account(session: Session, installation: Installation, data: dict) -> ExternalAccount:
+    external_id = _text(data.get("external_id"), "external_id", required=True)
+    name = _text(data.get("name"), "name", required=True)
+    status = _status(data.get("status", "connected"), required=True)
+    try:
+        get_account(session, installation, external_id)
+    except AccountNotFound:
+        pass
+    else:
+        raise AccountExists(f"An account with external id “{external_id}” already exists.")
+    account = ExternalAccount(workspace_id=installation.workspace_id,
+                              installation_id=installation.id, external_id=external_id,
+                              name=name, status=status, updated_at=utcnow())
+    session.add(account)
+    session.flush()
+    return account
+
+
+def update_account(session: Session, installation: Installation, external_id: str,
+                   data: dict) -> ExternalAccount:
+    unknown = sorted(set(data) - {"name", "status"})
+    if unknown:
+        raise AccountInputError(f"“{unknown[0]}” cannot be changed; send “name” and/or “status”.")
+    name = _text(data.get("name"), "name", required=False)
+    status = _status(data.get("status"), required=False)
+    if name is None and status is None:
+        raise AccountInputError("Send “name” and/or “status”.")
+    account = get_account(session, installation, external_id)
+    if name is not None:
+        account.name = name
+    if status is not None:
+        account.status = status
+    account.updated_at = utcnow()
+    session.flush()
+    return account
+
+
+def remove_account(session: Session, installation: Installation, external_id: str) -> None:
+    session.delete(get_account(session, installation, external_id))
+    session.flush()
+
+
+def as_json(account: ExternalAccount) -> dict:
+    return {"external_id": account.external_id, "name": account.name, "status": account.status,
+            "updated_at": account.updated_at.isoformat().replace("+00:00", "Z")}
