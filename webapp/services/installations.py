@@ -1,0 +1,153 @@
+"""Installations as the console shows them: lists, status filter, scope groups and flags.
+
+The scope grouping and the flags are pure functions, so the lifecycle (registration, grants) can
+use them to keep `update_available` and `upgrade_available` true to the app page.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from webapp.models import Alert, App, ExternalAccount, Installation, Scope
+from webapp.models.workspace import PLANS, plan_rank
+
+# Filter values of My apps -> label; "" means every installed app.
+STATUS_FILTERS = {"connected": "Connected", "error": "Error", "expired": "Expired",
+                  "disconnected": "Disconnected"}
+STATUS_LABELS = dict(STATUS_FILTERS)
+
+
+class UnknownStatus(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class ScopeView:
+    """One scope as listed on a page: its catalogue entry and the plan it needs."""
+
+    name: str
+    description: str
+    sensitivity: str
+    min_plan: str
+
+
+@dataclass
+class ScopeGroups:
+    authorized: list[ScopeView] = field(default_factory=list)
+    requires_upgrade: list[ScopeView] = field(default_factory=list)
+    available_after_reauth: list[ScopeView] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Flags:
+    update_available: bool
+    upgrade_available: bool
+
+
+def plan_covers(plan: str, min_plan: str) -> bool:
+    """True when a workspace on `plan` may grant a scope that needs `min_plan`."""
+    if min_plan not in PLANS:
+        return False
+    return plan_rank(plan) >= plan_rank(min_plan)
+
+
+def scope_view(name: str, scope_catalogue: dict[str, Scope]) -> ScopeView:
+    scope = scope_catalogue.get(name)
+    if scope is None:  # an app may still name a scope the catalogue has since dropped
+        return ScopeView(name, "Not in this deployment's scope catalogue.", "read", "free")
+    return ScopeView(scope.name, scope.description, scope.sensitivity, scope.min_plan)
+
+
+def _granted(granted: Installation | list[str]) -> list[str]:
+    scopes = granted.granted_scopes if isinstance(granted, Installation) else granted
+    return list(dict.fromkeys(scopes or []))
+
+
+def scope_groups(app: App, granted: Installation | list[str], plan: str,
+                 scope_catalogue: dict[str, Scope]) -> ScopeGroups:
+    """Authorized = granted; of the rest the app's current version asks for, those beyond the
+    plan require an upgrade and those within it are available after re-authentication.
+
+    `granted` is an installation or a list of granted scope names (e.g. before a grant exists).
+    """
+    groups = ScopeGroups()
+    granted = _granted(granted)
+    groups.authorized = [scope_view(name, scope_catalogue) for name in granted]
+    for name in app.all_scopes:
+        if name in granted:
+            continue
+        view = scope_view(name, scope_catalogue)
+        if plan_covers(plan, view.min_plan):
+            groups.available_after_reauth.append(view)
+        else:
+            groups.requires_upgrade.append(view)
+    return groups
+
+
+def compute_flags(app: App, granted: Installation | list[str], plan: str,
+                  scope_catalogue: dict[str, Scope]) -> Flags:
+    groups = scope_groups(app, granted, plan, scope_catalogue)
+    return Flags(update_available=bool(groups.available_after_reauth),
+                 upgrade_available=bool(groups.requires_upgrade))
+
+
+def load_scope_catalogue_for(session: Session, names: list[str]) -> dict[str, Scope]:
+    """The catalogue entries of the given scope names, in one query."""
+    if not names:
+        return {}
+    return {scope.name: scope
+            for scope in session.scalars(select(Scope).where(Scope.name.in_(set(names))))}
+
+
+def parse_status_filter(value: str | None) -> str | None:
+    """"" or None means all; anything else must be a status the filter offers."""
+    if not value:
+        return None
+    if value not in STATUS_FILTERS:
+        raise UnknownStatus(f"Unknown status “{value}”. Choose one of: "
+                            + ", ".join(STATUS_FILTERS.values()) + ".")
+    return value
+
+
+def installed_installations(session: Session, workspace_id: int, status: str | None = None
+                            ) -> list[Installation]:
+    """Installed installations of the workspace, by app name; app and installer come joined.
+
+    With a status, multi-account apps are left out: they have no status of their own.
+    """
+    query = (select(Installation).join(Installation.app)
+             .where(Installation.workspace_id == workspace_id, Installation.state == "installed")
+             .order_by(App.name, Installation.id))
+    if status:
+        query = query.where(Installation.status == status, App.install_level != "multi_account")
+    return list(session.scalars(query).unique())
+
+
+def installation_for_slug(session: Session, workspace_id: int, slug: str) -> Installation | None:
+    """The workspace's installation of the app `slug` (installed or uninstalled), if it ever had one."""
+    return session.scalar(select(Installation).join(Installation.app)
+                          .where(Installation.workspace_id == workspace_id, App.slug == slug))
+
+
+def open_alerts(session: Session, installation: Installation) -> list[Alert]:
+    return list(session.scalars(
+        select(Alert).where(Alert.workspace_id == installation.workspace_id,
+                            Alert.installation_id == installation.id, Alert.resolved_at.is_(None))
+        .order_by(Alert.last_seen.desc(), Alert.id.desc())))
+
+
+def external_accounts(session: Session, installation: Installation) -> list[ExternalAccount]:
+    return list(session.scalars(
+        select(ExternalAccount).where(ExternalAccount.workspace_id == installation.workspace_id,
+                                      ExternalAccount.installation_id == installation.id)
+        .order_by(ExternalAccount.name, ExternalAccount.id)))
+
+
+def sync_rows(app: App, installation: Installation) -> list[dict]:
+    """Each sync setting the app offers with this installation's value (the default when unset)."""
+    values = installation.sync_values or {}
+    return [{"key": setting["key"], "label": setting.get("label", setting["key"]),
+             "on": bool(values.get(setting["key"], setting.get("default", False)))}
+            for setting in app.sync_settings or []]
