@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 04:46:09.885256
+Create Date: 2026-11-29 04:52:02.090454
 
 """
 from alembic import op
@@ -340,6 +340,7 @@ def upgrade():
     sa.Column('refresh_expires_at', webapp.database.UTCDateTime(), nullable=True),
     sa.Column('rotated_at', webapp.database.UTCDateTime(), nullable=True),
     sa.Column('revoked_at', webapp.database.UTCDateTime(), nullable=True),
+    sa.Column('access_revoked_at', webapp.database.UTCDateTime(), nullable=True),
     sa.ForeignKeyConstraint(['app_id'], ['apps.id'], name=op.f('fk_oauth_tokens_app_id_apps')),
     sa.ForeignKeyConstraint(['code_id'], ['oauth_codes.id'], name=op.f('fk_oauth_tokens_code_id_oauth_codes')),
     sa.ForeignKeyConstraint(['grant_id'], ['grants.id'], name=op.f('fk_oauth_tokens_grant_id_grants')),

@@ -1,7 +1,7 @@
 """Grants (one consent each) and the codes and tokens issued from them; secrets stored hashed."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import JSON, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -45,6 +45,13 @@ class AuthorizationCode(db.Model):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+    # Authlib's AuthorizationCodeMixin
+    def get_redirect_uri(self) -> str:
+        return self.redirect_uri
+
+    def get_scope(self) -> str:
+        return self.scope
+
 
 class Token(db.Model):
     __tablename__ = "oauth_tokens"
@@ -64,6 +71,28 @@ class Token(db.Model):
     # Set when a newer token replaced this one's refresh token; presenting it again is a replay.
     rotated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # RFC 7009: an app may revoke only its access token and keep refreshing.
+    access_revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     grant: Mapped[Grant] = relationship()
     app: Mapped[App] = relationship()
+
+    # Authlib's TokenMixin (the client is our OAuthClient wrapper, which carries the app id)
+    def check_client(self, client) -> bool:
+        return self.app_id == client.app_id
+
+    def get_scope(self) -> str:
+        return self.scope
+
+    def get_expires_in(self) -> int:
+        return self.expires_in
+
+    @property
+    def expires_at(self) -> datetime:
+        return self.issued_at + timedelta(seconds=self.expires_in)
+
+    def is_expired(self) -> bool:
+        return self.expires_at <= utcnow()
+
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None or self.grant.revoked_at is not None

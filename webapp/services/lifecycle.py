@@ -233,9 +233,35 @@ def scopes_for_reauthentication(session: Session, installation: Installation) ->
     return [view.name for view in groups.available_after_reauth]
 
 
-def mark_grant_revoked_everywhere(session: Session, grant: Grant, reason: str) -> None:
-    """Revokes one grant and all its tokens (used when a refresh token is replayed)."""
-    session.execute(update(Grant).where(Grant.id == grant.id, Grant.revoked_at.is_(None))
-                    .values(revoked_at=utcnow(), revoked_reason=reason)
-                    .execution_options(synchronize_session="fetch"))
-    revoke_grant_tokens(session, [grant.id])
+def revoke_grant_after_reuse(session: Session, grant_id: int,
+                             reason: str = "refresh_token_reuse") -> bool:
+    """Revokes a grant whose refresh token was replayed, with all its tokens, and logs it.
+
+    The grant is claimed by a conditional UPDATE, so concurrent replays log it once. An account
+    level installation is disconnected; for a user-level app only that user's grant goes (the
+    installation is disconnected when it was the last one). Returns True for the request that
+    revoked it.
+    """
+    now = utcnow()
+    claimed = session.execute(
+        update(Grant).where(Grant.id == grant_id, Grant.revoked_at.is_(None))
+        .values(revoked_at=now, revoked_reason=reason)
+        .execution_options(synchronize_session=False)).rowcount
+    revoke_grant_tokens(session, [grant_id])
+    if claimed != 1:
+        return False
+    grant = session.get(Grant, grant_id)
+    session.refresh(grant)
+    installation = session.get(Installation, grant.installation_id)
+    if installation.state != "installed" or installation.status == "disconnected":
+        return True
+    remaining = _active_grants(session, installation)
+    if installation.app.install_level == "user" and remaining:
+        installation.granted_scopes = _union(*(g.scopes for g in remaining))
+        refresh_flags(session, installation)
+        record_event(session, installation, "disconnected", None,
+                     {"user_grant": True, "reason": reason, "user_id": grant.user_id})
+        session.flush()
+    else:
+        disconnect(session, installation, None, reason)
+    return True

@@ -29,7 +29,7 @@ def secret_matches(raw: str | None, stored_hash: str | None) -> bool:
 
 def token_is_active(token: Token, grant: Grant | None = None) -> bool:
     grant = grant or token.grant
-    if token.revoked_at is not None or grant.revoked_at is not None:
+    if token.revoked_at or token.access_revoked_at or grant.revoked_at:
         return False
     return token.issued_at + timedelta(seconds=token.expires_in) > utcnow()
 
@@ -48,17 +48,25 @@ def find_active_access_token(session: Session, raw_token: str | None) -> Token |
     return token if token_is_active(token, grant) else None
 
 
-def find_token_by_any(session: Session, raw_token: str, hint: str | None = None) -> Token | None:
-    """A token row by its access or refresh token (RFC 7009/7662 lookups), whatever its state."""
+def find_token_by_any(session: Session, raw_token: str, hint: str | None = None
+                      ) -> tuple[Token, str] | tuple[None, None]:
+    """A token row by its access or refresh token (RFC 7009/7662 lookups), whatever its state,
+    with which of the two was presented ("access_token" or "refresh_token")."""
     digest = hash_secret(raw_token)
-    columns = [Token.access_token_hash, Token.refresh_token_hash]
+    kinds = [("access_token", Token.access_token_hash), ("refresh_token", Token.refresh_token_hash)]
     if hint == "refresh_token":
-        columns.reverse()
-    for column in columns:
+        kinds.reverse()
+    for kind, column in kinds:
         token = session.scalar(select(Token).where(column == digest))
         if token is not None:
-            return token
-    return None
+            return token, kind
+    return None, None
+
+
+def refresh_token_is_active(token: Token) -> bool:
+    if token.rotated_at is not None or token.is_revoked():
+        return False
+    return token.refresh_expires_at is None or token.refresh_expires_at > utcnow()
 
 
 def revoke_grant_tokens(session: Session, grant_ids: list[int]) -> int:

@@ -1,0 +1,110 @@
+"""The OAuth 2.0 endpoints: consent (browser), token, revocation, introspection, metadata.
+
+Only the consent form is a browser form (CSRF-protected); the token, revocation and
+introspection endpoints are called by apps with client credentials, so CSRF does not apply.
+"""
+from __future__ import annotations
+
+from authlib.oauth2 import OAuth2Error
+from flask import Blueprint, current_app, jsonify, render_template, request
+from flask_login import current_user, login_required
+
+from webapp.extensions import csrf, db
+from webapp.services.lifecycle import LifecycleError, consent
+from webapp.services.oauth.consent import consent_view
+from webapp.services.oauth.server import (authorization_server, init_oauth, server_metadata,
+                                          with_iss)
+
+bp = Blueprint("oauth", __name__)
+bp.record_once(lambda state: init_oauth(state.app))
+
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+def _issuer() -> str:
+    return current_app.config["PUBLIC_URL"]
+
+
+def _problem(message: str, status: int = 400):
+    """An authorization request we must not redirect back (unknown client, wrong redirect URI,
+    another workspace): tell the person instead."""
+    return render_template("oauth/consent.html", problem=message), status, NO_STORE
+
+
+def _redirect_with_iss(response):
+    if response.status_code in (301, 302, 303) and response.headers.get("Location"):
+        response.headers["Location"] = with_iss(response.headers["Location"], _issuer())
+    response.headers.update(NO_STORE)
+    return response
+
+
+def _error(error: OAuth2Error):
+    if error.redirect_uri:  # only ever set once the redirect URI matched the client's exactly
+        return _redirect_with_iss(authorization_server.handle_error_response(None, error))
+    description = error.get_error_description() or error.error
+    return _problem(f"This app's authorization request is not valid: {description}")
+
+
+@bp.route("/oauth/authorize", methods=["GET", "POST"])
+@login_required
+def authorize():
+    try:
+        grant = authorization_server.get_consent_grant(end_user=current_user)
+    except OAuth2Error as error:
+        return _error(error)
+    workspace = current_user.workspace
+    asked_for = request.args.get("workspace")
+    if asked_for and asked_for != workspace.slug:
+        return _problem(f"This request is for another workspace than yours ({workspace.name}). "
+                        "Log in with an account of that workspace to connect the app.")
+    app = grant.client.app
+    scopes = grant.request.scope.split()
+    view = consent_view(db.session, workspace, app, current_user, scopes)
+    if request.method == "GET":
+        return render_template("oauth/consent.html", view=view), 200, NO_STORE
+    if request.form.get("decision") != "connect":
+        response = authorization_server.create_authorization_response(grant_user=None, grant=grant)
+        return _redirect_with_iss(response)
+    try:
+        grant.request.console_grant = consent(db.session, workspace, app, current_user, scopes)
+    except LifecycleError as error:
+        db.session.rollback()
+        view.blocking = str(error)
+        return render_template("oauth/consent.html", view=view), 400, NO_STORE
+    response = authorization_server.create_authorization_response(grant_user=current_user,
+                                                                  grant=grant)
+    if "code=" in response.headers.get("Location", ""):
+        db.session.commit()
+    else:
+        db.session.rollback()
+    return _redirect_with_iss(response)
+
+
+def _endpoint_response(response):
+    # Replays revoke tokens before answering invalid_grant: those writes must persist too.
+    db.session.commit()
+    response.headers.update(NO_STORE)
+    return response
+
+
+@bp.post("/oauth/token")
+@csrf.exempt
+def token():
+    return _endpoint_response(authorization_server.create_token_response())
+
+
+@bp.post("/oauth/revoke")
+@csrf.exempt
+def revoke():
+    return _endpoint_response(authorization_server.create_endpoint_response("revocation"))
+
+
+@bp.post("/oauth/introspect")
+@csrf.exempt
+def introspect():
+    return _endpoint_response(authorization_server.create_endpoint_response("introspection"))
+
+
+@bp.get("/.well-known/oauth-authorization-server")
+def metadata():
+    return jsonify(server_metadata(_issuer()))

@@ -1,0 +1,90 @@
+"""Token revocation (RFC 7009) and introspection (RFC 7662), client-authenticated."""
+from __future__ import annotations
+
+from authlib.oauth2.rfc6749.errors import InvalidGrantError
+from authlib.oauth2.rfc7009 import RevocationEndpoint as _RevocationEndpoint
+from authlib.oauth2.rfc7662 import IntrospectionEndpoint as _IntrospectionEndpoint
+
+from webapp.database import utcnow
+from webapp.extensions import db
+from webapp.models import Installation, Token, User, Workspace
+from webapp.services.oauth.tokens import find_token_by_any, refresh_token_is_active, token_is_active
+
+CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+
+
+class RevocationEndpoint(_RevocationEndpoint):
+    """Revoking an access token ends that token; revoking a refresh token is the app
+    disconnecting itself, which revokes the installation's grants and shows in the log.
+
+    Another client's token is refused (400 invalid_grant, RFC 7009 2.1) and stays active; an
+    unknown token answers 200, as the RFC asks.
+    """
+
+    CLIENT_AUTH_METHODS = CLIENT_AUTH_METHODS
+
+    def authenticate_token(self, request, client):
+        self.check_params(request, client)
+        token, kind = find_token_by_any(db.session, request.form["token"],
+                                        request.form.get("token_type_hint"))
+        if token is None:
+            return None
+        if not token.check_client(client):
+            raise InvalidGrantError("The token was not issued to this client.")
+        request.presented_kind = kind
+        return token
+
+    def revoke_token(self, token: Token, request) -> None:
+        from webapp.services.lifecycle import LifecycleError, disconnect
+
+        if request.presented_kind == "refresh_token" and refresh_token_is_active(token):
+            installation = db.session.get(Installation, token.grant.installation_id)
+            try:
+                disconnect(db.session, installation, None, reason="revoked_by_app")
+            except LifecycleError:
+                pass  # already disconnected or uninstalled: revocation stays idempotent
+        if request.presented_kind == "refresh_token":
+            token.revoked_at = token.revoked_at or utcnow()
+        else:
+            token.access_revoked_at = token.access_revoked_at or utcnow()
+
+
+class IntrospectionEndpoint(_IntrospectionEndpoint):
+    """An app may introspect the tokens issued to it; any other token is simply inactive."""
+
+    CLIENT_AUTH_METHODS = CLIENT_AUTH_METHODS
+
+    def authenticate_token(self, request, client):
+        self.check_params(request, client)
+        token, kind = find_token_by_any(db.session, request.form["token"],
+                                        request.form.get("token_type_hint"))
+        if token is None or not token.check_client(client):
+            return None
+        active = refresh_token_is_active(token) if kind == "refresh_token" else token_is_active(token)
+        return (token, kind) if active else None
+
+    def create_introspection_payload(self, found) -> dict:
+        if not found:
+            return {"active": False}
+        token, kind = found
+        workspace = db.session.get(Workspace, token.workspace_id)
+        user = db.session.get(User, token.user_id)
+        expires = token.refresh_expires_at if kind == "refresh_token" else token.expires_at
+        payload = {
+            "active": True,
+            "scope": token.scope,
+            "client_id": token.app.client_id,
+            "token_type": "Bearer" if kind == "access_token" else "refresh_token",
+            "iat": int(token.issued_at.timestamp()),
+            "sub": str(token.user_id),
+            "workspace": workspace.slug,
+            "user": user.email,
+            "app": token.app.slug,
+            "iss": self.server.issuer,
+        }
+        if expires is not None:
+            payload["exp"] = int(expires.timestamp())
+        return payload
+
+    def check_permission(self, token, client, request) -> bool:
+        return token.check_client(client)
