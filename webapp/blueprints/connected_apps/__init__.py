@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("connected_apps", __name__, url_prefix="/settings/connected-apps")
 
-from webapp.blueprints.connected_apps import pages  # noqa: E402,F401
+from webapp.blueprints.connected_apps import actions, app_page, pages  # noqa: E402,F401

@@ -1,10 +1,37 @@
-from flask_login import login_required
+"""The Overview and My apps tabs."""
+from __future__ import annotations
+
+from flask import abort, request
+from flask_login import current_user, login_required
 
 from webapp.blueprints.connected_apps import bp
 from webapp.blueprints.connected_apps.log import page_with_log
+from webapp.extensions import db
+from webapp.services import installations, marketplace, summary
+from webapp.web import render_page_or_fragment
+
+MY_APPS_TABLE_ID = "my-apps-table"
 
 
 @bp.route("/")
 @login_required
 def overview():
-    return page_with_log("connected_apps/overview.html", active_tab="overview")
+    workspace_id = current_user.workspace_id
+    return page_with_log("connected_apps/overview.html", active_tab="overview",
+                         summary=summary.app_summary(db.session, workspace_id),
+                         resources=summary.general_resources(db.session),
+                         discover=marketplace.discover_apps(db.session, workspace_id))
+
+
+@bp.route("/my-apps")
+@login_required
+def my_apps():
+    try:
+        status = installations.parse_status_filter(request.args.get("status"))
+    except installations.UnknownStatus as error:
+        abort(400, description=str(error))
+    rows = installations.installed_installations(db.session, current_user.workspace_id, status)
+    return render_page_or_fragment(
+        "connected_apps/my_apps.html", "my_apps_table", MY_APPS_TABLE_ID, active_tab="my_apps",
+        installations=rows, status_filter=status or "", status_filters=installations.STATUS_FILTERS,
+        status_labels=installations.STATUS_LABELS)

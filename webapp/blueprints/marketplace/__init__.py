@@ -1,11 +1,42 @@
-"""The marketplace: the deployment's catalogue of apps."""
-from flask import Blueprint, render_template
-from flask_login import login_required
+"""The marketplace: the deployment's catalogue of apps, seen from the user's workspace."""
+from flask import Blueprint, abort, render_template, request
+from flask_login import current_user, login_required
+
+from webapp.extensions import db
+from webapp.services import marketplace
+from webapp.web import htmx_targets, render_page_or_fragment
 
 bp = Blueprint("marketplace", __name__, url_prefix="/marketplace")
+
+RESULTS_ID = "marketplace-results"
+INSTALL_DIALOG_BODY_ID = "install-dialog-body"
 
 
 @bp.route("/")
 @login_required
 def index():
-    return render_template("marketplace/index.html")
+    categories = marketplace.categories(db.session)
+    try:
+        category = marketplace.parse_category(request.args.get("category"), categories)
+    except marketplace.UnknownCategory as error:
+        abort(400, description=str(error))
+    query = request.args.get("q", "")[:marketplace.MAX_QUERY_LENGTH]
+    cards = marketplace.search_apps(db.session, current_user.workspace_id, query, category)
+    return render_page_or_fragment("marketplace/index.html", "results", RESULTS_ID, cards=cards,
+                                   query=query, category=category or "",
+                                   categories=categories)
+
+
+@bp.route("/<slug>")
+@login_required
+def listing(slug: str):
+    app = marketplace.app_by_slug(db.session, slug)
+    if app is None:
+        abort(404, description="There is no such app in the marketplace.")
+    workspace = current_user.workspace
+    context = dict(app=app, workspace=workspace,
+                   listing=marketplace.listing(db.session, workspace.id, workspace.plan, app))
+    # A card's "Install" asks for the listing inside the install dialog: a dialog-sized fragment.
+    template = ("marketplace/_install_listing.html" if htmx_targets(INSTALL_DIALOG_BODY_ID)
+                else "marketplace/listing.html")
+    return render_template(template, **context), 200, {"Vary": "HX-Request, HX-Target, HX-Trigger"}

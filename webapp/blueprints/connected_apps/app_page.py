@@ -1,0 +1,34 @@
+"""The page of one app installed (or once installed) in the workspace."""
+from __future__ import annotations
+
+from flask import abort
+from flask_login import current_user, login_required
+
+from webapp.blueprints.connected_apps import bp
+from webapp.blueprints.connected_apps.actions import page_context
+from webapp.blueprints.connected_apps.log import page_with_log
+from webapp.extensions import db
+from webapp.services import installations as svc
+
+
+@bp.route("/apps/<slug>")
+@login_required
+def app_page(slug: str):
+    workspace = current_user.workspace
+    installation = svc.installation_for_slug(db.session, workspace.id, slug)
+    if installation is None:  # never installed here, another workspace's, or no such app
+        abort(404, description="This app is not installed in your workspace.")
+    app = installation.app
+    catalogue = svc.load_scope_catalogue_for(db.session,
+                                             [*app.all_scopes, *installation.granted_scopes])
+    multi_account = app.install_level == "multi_account"
+    return page_with_log(
+        "connected_apps/app.html", fixed_app_id=installation.app_id,
+        installation=installation, app=app, workspace=workspace,
+        installed=installation.state == "installed", multi_account=multi_account,
+        status_labels=svc.STATUS_LABELS,
+        alerts=svc.open_alerts(db.session, installation),
+        accounts=svc.external_accounts(db.session, installation) if multi_account else [],
+        scopes=svc.scope_groups(app, installation, workspace.plan, catalogue),
+        sync_rows=svc.sync_rows(app, installation),
+        resources=list(app.resources), **page_context(installation))
