@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 04:52:02.090454
+Create Date: 2026-11-29 04:53:06.090099
 
 """
 from alembic import op
@@ -118,9 +118,9 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_events'))
     )
     with op.batch_alter_table('events', schema=None) as batch_op:
-        batch_op.create_index('ix_events_workspace_activity_time', ['workspace_id', 'activity', 'occurred_at', 'id'], unique=False)
-        batch_op.create_index('ix_events_workspace_actor_time', ['workspace_id', 'actor_id', 'occurred_at', 'id'], unique=False)
-        batch_op.create_index('ix_events_workspace_app_time', ['workspace_id', 'app_id', 'occurred_at', 'id'], unique=False)
+        batch_op.create_index('ix_events_workspace_activity_time', ['workspace_id', 'activity', 'occurred_at', 'id', 'app_id', 'actor_id'], unique=False)
+        batch_op.create_index('ix_events_workspace_actor_time', ['workspace_id', 'actor_id', 'occurred_at', 'id', 'activity', 'app_id'], unique=False)
+        batch_op.create_index('ix_events_workspace_app_time', ['workspace_id', 'app_id', 'occurred_at', 'id', 'activity', 'actor_id'], unique=False)
         batch_op.create_index('ix_events_workspace_time', ['workspace_id', 'occurred_at', 'id'], unique=False)
 
     op.create_table('installations',

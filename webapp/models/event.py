@@ -30,12 +30,16 @@ EventId = BigInteger().with_variant(Integer(), "sqlite")
 class Event(db.Model):
     __tablename__ = "events"
     # Every log query is scoped to a workspace and ordered by (occurred_at, id) descending;
-    # one index per filter keeps each filter a range scan in keyset order.
+    # one index per filter keeps each filter a range scan in keyset order. The other filters'
+    # columns trail each index so combined filters are checked in the index, not row by row.
     __table_args__ = (
         Index("ix_events_workspace_time", "workspace_id", "occurred_at", "id"),
-        Index("ix_events_workspace_activity_time", "workspace_id", "activity", "occurred_at", "id"),
-        Index("ix_events_workspace_app_time", "workspace_id", "app_id", "occurred_at", "id"),
-        Index("ix_events_workspace_actor_time", "workspace_id", "actor_id", "occurred_at", "id"),
+        Index("ix_events_workspace_activity_time", "workspace_id", "activity", "occurred_at", "id",
+              "app_id", "actor_id"),
+        Index("ix_events_workspace_app_time", "workspace_id", "app_id", "occurred_at", "id",
+              "activity", "actor_id"),
+        Index("ix_events_workspace_actor_time", "workspace_id", "actor_id", "occurred_at", "id",
+              "activity", "app_id"),
     )
 
     id: Mapped[int] = mapped_column(EventId, primary_key=True, autoincrement=True)
