@@ -1,0 +1,262 @@
+"""End-to-end fixtures: the real console on a free port, an SMTP sink, the sample app, Chromium.
+
+This is a test root of its own (`pytest e2e`): it shares nothing with tests/conftest.py, so the
+`browser`, `context` and `page` fixtures here are pytest-playwright's.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import socket
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+import requests
+from playwright.sync_api import expect
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "e2e" / "artifacts"
+BIN = Path(sys.executable).parent
+FLASK = str(BIN / "flask")
+E2E_REDIS_URL = os.environ.get("E2E_REDIS_URL", "redis://127.0.0.1:6379/7")
+CHROMIUM = os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium")
+SAMPLE_APP_DIR = ROOT / "examples" / "sample_app"
+SAMPLE_APP_PORT = 8900
+
+expect.set_options(timeout=10_000)
+
+
+def pytest_configure(config):
+    # Failures leave a screenshot and a trace in e2e/artifacts/ (git-ignored).
+    if config.getoption("--output", "test-results") == "test-results":
+        config.option.output = str(ARTIFACTS)
+    if config.getoption("--screenshot", "off") == "off":
+        config.option.screenshot = "only-on-failure"
+        config.option.full_page_screenshot = True
+    if config.getoption("--tracing", "off") == "off":
+        config.option.tracing = "retain-on-failure"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def wait_for_http(url: str, process: subprocess.Popen, log: Path, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{url} exited with {process.returncode}:\n{log.read_text()[-4000:]}")
+        try:
+            if requests.get(url, timeout=1).status_code < 500:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"{url} did not answer within {timeout}s:\n{log.read_text()[-4000:]}")
+
+
+def stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+# --- SMTP sink ----------------------------------------------------------------------------------
+
+class SmtpSink:
+    """Collects every message the console sends, as parsed email messages."""
+
+    def __init__(self):
+        self.messages: list[EmailMessage] = []
+        self.recipients: list[list[str]] = []
+        self._lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope):
+        message = message_from_bytes(envelope.original_content or envelope.content, policy=policy.default)
+        with self._lock:
+            self.messages.append(message)
+            self.recipients.append(list(envelope.rcpt_tos))
+        return "250 Message accepted for delivery"
+
+    def wait_for(self, predicate, timeout: float = 20) -> EmailMessage:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                for message, rcpts in zip(self.messages, self.recipients):
+                    if predicate(message, rcpts):
+                        return message
+            time.sleep(0.1)
+        raise AssertionError(f"no matching email within {timeout}s; got subjects "
+                             f"{[m['Subject'] for m in self.messages]}")
+
+
+@pytest.fixture(scope="session")
+def smtp_sink():
+    from aiosmtpd.controller import Controller
+
+    sink = SmtpSink()
+    controller = Controller(sink, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    sink.port = controller.port
+    yield sink
+    controller.stop()
+
+
+# --- the console --------------------------------------------------------------------------------
+
+@dataclass
+class Console:
+    url: str
+    env: dict
+    workdir: Path
+    processes: list = field(default_factory=list)
+
+    def cli(self, *args: str, timeout: float = 120, check: bool = True) -> subprocess.CompletedProcess:
+        """Runs `flask --app wsgi ARGS` against the live server's database and Redis."""
+        result = subprocess.run([FLASK, "--app", "wsgi", *args], cwd=ROOT, env=self.env, text=True,
+                                capture_output=True, timeout=timeout)
+        if check and result.returncode != 0:
+            raise AssertionError(f"flask {' '.join(args)} failed ({result.returncode}):\n"
+                                 f"{result.stdout}\n{result.stderr}")
+        return result
+
+    def run_worker(self) -> subprocess.CompletedProcess:
+        return self.cli("worker", "--burst")
+
+
+def _flush_own_redis_db() -> None:
+    # Only the e2e database number: leftover jobs of an earlier run must not leak into this one.
+    from redis import Redis
+
+    Redis.from_url(E2E_REDIS_URL, socket_connect_timeout=2).flushdb()
+
+
+@pytest.fixture(scope="session")
+def console(tmp_path_factory, smtp_sink):
+    workdir = tmp_path_factory.mktemp("console")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FLASK_", "DATABASE_", "SMTP_"))}
+    env.update({
+        "APP_ENV": "development",
+        "DATABASE_URL": f"sqlite:///{workdir}/e2e.sqlite3",
+        "REDIS_URL": E2E_REDIS_URL,
+        "PUBLIC_URL": url,
+        "SECRET_KEY": secrets.token_hex(32),
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(smtp_sink.port),
+        "MAIL_FROM": "Connected Apps <noreply@example.com>",
+        "PYTHONUNBUFFERED": "1",
+    })
+    console = Console(url=url, env=env, workdir=workdir)
+    _flush_own_redis_db()
+    console.cli("db", "upgrade")
+    console.cli("demo", "seed", "--events", "500", timeout=300)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    log = ARTIFACTS / "console.log"
+    with open(log, "w") as log_file:
+        process = subprocess.Popen([FLASK, "--app", "wsgi", "run", "--host", "127.0.0.1", "--port",
+                                    str(port), "--no-reload", "--no-debugger"],
+                                   cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT)
+    try:
+        wait_for_http(f"{url}/healthz", process, log)
+        yield console
+    finally:
+        stop(process)
+
+
+@pytest.fixture(scope="session")
+def base_url(console):
+    return console.url
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
+    }
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "viewport": {"width": 1280, "height": 900},
+            "accept_downloads": True, "timezone_id": "UTC", "locale": "en-US"}
+
+
+# --- the sample app (issue 3) -------------------------------------------------------------------
+
+@dataclass
+class SampleApp:
+    url: str
+    manifest: dict
+    manifest_path: Path
+    slug: str
+    name: str
+    client_id: str
+    client_secret: str
+
+
+def _rewrite_port(value, old: int, new: int):
+    """The manifest's URIs name port 8900; the e2e run may have to serve the app elsewhere."""
+    if isinstance(value, str):
+        return re.sub(rf"(https?://(?:127\.0\.0\.1|localhost)):{old}\b", rf"\g<1>:{new}", value)
+    if isinstance(value, list):
+        return [_rewrite_port(v, old, new) for v in value]
+    if isinstance(value, dict):
+        return {k: _rewrite_port(v, old, new) for k, v in value.items()}
+    return value
+
+
+@pytest.fixture(scope="session")
+def sample_app(console, tmp_path_factory):
+    manifest_file = SAMPLE_APP_DIR / "manifest.json"
+    if not (SAMPLE_APP_DIR / "app.py").exists() or not manifest_file.exists():
+        pytest.skip("examples/sample_app is not there yet")
+    port = SAMPLE_APP_PORT if port_is_free(SAMPLE_APP_PORT) else free_port()
+    manifest = _rewrite_port(json.loads(manifest_file.read_text()), SAMPLE_APP_PORT, port)
+    manifest_path = tmp_path_factory.mktemp("sample_app") / "manifest.json"
+    manifest_path.write_text(json.dumps(manifest, indent=2))
+    registered = json.loads(console.cli("apps", "register", str(manifest_path)).stdout.strip().splitlines()[-1])
+    url = f"http://127.0.0.1:{port}"
+    env = {**console.env, "PORT": str(port), "CONSOLE_URL": console.url,
+           "CLIENT_ID": registered["client_id"], "CLIENT_SECRET": registered["client_secret"],
+           "SAMPLE_APP_URL": url, "PUBLIC_URL": url}
+    env.pop("DATABASE_URL", None)
+    log = ARTIFACTS / "sample_app.log"
+    with open(log, "w") as log_file:
+        process = subprocess.Popen([sys.executable, str(SAMPLE_APP_DIR / "app.py")], cwd=SAMPLE_APP_DIR,
+                                   env=env, stdout=log_file, stderr=subprocess.STDOUT)
+    try:
+        wait_for_http(url + "/", process, log)
+        yield SampleApp(url=url, manifest=manifest, manifest_path=manifest_path, slug=registered["slug"],
+                        name=manifest["name"], client_id=registered["client_id"],
+                        client_secret=registered["client_secret"])
+    finally:
+        stop(process)
