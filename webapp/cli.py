@@ -7,8 +7,10 @@ from flask import Flask
 def register_cli(app: Flask) -> None:
     from webapp.commands.apps import apps
     from webapp.commands.demo import demo
+    from webapp.commands.notifications import notifications
     from webapp.commands.users import users
     from worker.cli import scheduler_command, worker_command
 
-    for command in (users, apps, demo, worker_command, scheduler_command):
+    for command in (users, apps, demo, worker_command, scheduler_command,
+                    notifications):
         app.cli.add_command(command)

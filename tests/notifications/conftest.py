@@ -1,0 +1,127 @@
+"""Fixtures for notification tests: an SMTP sink on loopback, the RQ queue, a burst worker."""
+from __future__ import annotations
+
+import socket
+import threading
+from dataclasses import dataclass, field
+
+import pytest
+from aiosmtpd.controller import Controller
+from rq import Queue
+
+from webapp.extensions import db
+from webapp.services.queue import QUEUE_NAMES, redis_connection
+from tests.conftest import make_app, make_installation
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass
+class SinkHandler:
+    """Collects accepted messages; `replies` scripts answers (e.g. ["451 ...", "250 OK"])."""
+
+    messages: list = field(default_factory=list)
+    replies: list = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_DATA(self, server, session, envelope):
+        with self.lock:
+            reply = self.replies.pop(0) if self.replies else "250 Message accepted"
+            if reply.startswith("250"):
+                self.messages.append(envelope)
+        return reply
+
+
+class SmtpSink:
+    def __init__(self):
+        self.handler = SinkHandler()
+        self.port = free_port()
+        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
+
+    @property
+    def messages(self):
+        from email import message_from_bytes, policy
+
+        with self.handler.lock:
+            return [message_from_bytes(e.content, policy=policy.default) for e in self.handler.messages]
+
+    def reply_with(self, *replies: str) -> None:
+        self.handler.replies.extend(replies)
+
+
+@pytest.fixture
+def smtp_sink(app, monkeypatch):
+    sink = SmtpSink()
+    sink.controller.start()
+    monkeypatch.setitem(app.config, "SMTP_HOST", "127.0.0.1")
+    monkeypatch.setitem(app.config, "SMTP_PORT", sink.port)
+    monkeypatch.setitem(app.config, "SMTP_STARTTLS", False)
+    monkeypatch.setitem(app.config, "SMTP_USERNAME", None)
+    yield sink
+    sink.controller.stop()
+
+
+@pytest.fixture
+def rq_queue(app, monkeypatch):
+    """The test Redis database's queue, emptied before and after; retries without waiting."""
+    monkeypatch.setitem(app.config, "NOTIFICATION_RETRY_INTERVALS", [0, 0, 0, 0, 0])
+    with app.app_context():
+        app.extensions.pop("redis", None)
+        connection = redis_connection()
+        queues = [Queue(name, connection=connection) for name in QUEUE_NAMES]
+        for q in queues:
+            q.empty()
+        yield queues[0]
+        for q in queues:
+            q.empty()
+        app.extensions.pop("redis", None)
+
+
+def run_worker(app, connection=None) -> None:
+    """A burst run of the real worker class (forks a work horse per job, like production)."""
+    from worker.runner import AppWorker
+
+    with app.app_context():
+        connection = connection or redis_connection()
+        queues = [Queue(name, connection=connection) for name in QUEUE_NAMES]
+        db.session.remove()
+        AppWorker(queues, connection=connection, app=app).work(burst=True, with_scheduler=False)
+
+
+@pytest.fixture
+def crm(session, people):
+    """An installed app in Acme."""
+    app = make_app(session, "crm-sync", name="CRM Sync")
+    installation = make_installation(session, people["acme"], app, people["admin"])
+    session.commit()
+    return installation
+
+
+class Clock:
+    def __init__(self, now):
+        self.now = now
+
+    def __call__(self):
+        return self.now
+
+    def set(self, *args):
+        from datetime import datetime, timezone
+
+        self.now = datetime(*args, tzinfo=timezone.utc)
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """Controls the time the lifecycle, the log and rule creation see (not the outbox's own)."""
+    from datetime import datetime, timezone
+
+    now = Clock(datetime(2026, 11, 3, 10, 15, tzinfo=timezone.utc))
+    for module in ("webapp.services.lifecycle", "webapp.services.events",
+                   "webapp.services.notifications.rules"):
+        monkeypatch.setattr(f"{module}.utcnow", now)
+    return now

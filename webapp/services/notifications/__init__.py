@@ -1,0 +1,1 @@
+"""Notification rules and their delivery: windows, recipients, digests, the outbox and channels."""

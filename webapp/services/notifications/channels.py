@@ -1,0 +1,143 @@
+"""Transports behind one interface: `send(delivery)` delivers or raises one of two errors.
+
+Transient errors (the server said try later, the network failed) are retried; permanent ones
+(the server refused for good) mark the delivery failed. Slack or webhooks would sit beside these.
+"""
+from __future__ import annotations
+
+import smtplib
+from email.message import EmailMessage
+from email.utils import formataddr, parseaddr
+
+from flask import current_app, render_template
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from webapp.models import Delivery, InAppNotification, User
+
+
+class TransientDeliveryError(Exception):
+    """Worth trying again later."""
+
+
+class PermanentDeliveryError(Exception):
+    """Trying again will not help."""
+
+
+def delivery_key(delivery: Delivery) -> str:
+    """The outbox's unique key as one token: rule, recipient, channel and window start."""
+    return (f"{delivery.rule_id}.{delivery.recipient_id}.{delivery.channel}."
+            f"{delivery.window_start:%Y%m%dT%H%M%SZ}")
+
+
+def digest_title(payload: dict) -> str:
+    count = len(payload.get("lines", []))
+    updates = "1 update" if count == 1 else f"{count} updates"
+    return f"{payload['rule_name']}: {updates} ({payload['window']})"
+
+
+class EmailChannel:
+    name = "email"
+
+    def __init__(self, session: Session):
+        self.session = session
+        self.config = current_app.config
+
+    def message_id(self, delivery: Delivery) -> str:
+        domain = parseaddr(self.config["MAIL_FROM"])[1].rpartition("@")[2] or "localhost"
+        # Derived from the delivery key, so a message sent twice (a worker killed between the
+        # server's acceptance and the database update) carries the same Message-ID both times.
+        return f"<delivery.{delivery_key(delivery)}@{domain}>"
+
+    def build(self, delivery: Delivery, recipient: User) -> EmailMessage:
+        payload = delivery.payload
+        context = dict(digest=payload, recipient=recipient)
+        message = EmailMessage()
+        message["Subject"] = digest_title(payload)
+        message["From"] = self.config["MAIL_FROM"]
+        message["To"] = formataddr((recipient.name, recipient.email))
+        message["Message-ID"] = self.message_id(delivery)
+        message["X-Delivery-Key"] = delivery_key(delivery)
+        message.set_content(render_template("email/digest.txt", **context))
+        message.add_alternative(render_template("email/digest.html", **context), subtype="html")
+        return message
+
+    def send(self, delivery: Delivery) -> None:
+        recipient = self.session.get(User, delivery.recipient_id)
+        message = self.build(delivery, recipient)
+        try:
+            smtp = smtplib.SMTP(self.config["SMTP_HOST"], self.config["SMTP_PORT"], timeout=20)
+        except OSError as error:
+            raise TransientDeliveryError(f"SMTP server unreachable: {error}") from error
+        try:
+            if self.config.get("SMTP_STARTTLS"):
+                smtp.starttls()
+            if self.config.get("SMTP_USERNAME"):
+                smtp.login(self.config["SMTP_USERNAME"], self.config.get("SMTP_PASSWORD") or "")
+            smtp.send_message(message)
+        except smtplib.SMTPRecipientsRefused as error:
+            codes = [code for code, _ in error.recipients.values()]
+            text = "; ".join(f"{code} {reply.decode(errors='replace')}"
+                             for code, reply in error.recipients.values())
+            if codes and all(code >= 500 for code in codes):
+                raise PermanentDeliveryError(f"Recipient refused: {text}") from error
+            raise TransientDeliveryError(f"Recipient deferred: {text}") from error
+        except smtplib.SMTPResponseException as error:
+            text = f"{error.smtp_code} {_decode(error.smtp_error)}"
+            if error.smtp_code >= 500:
+                raise PermanentDeliveryError(f"SMTP server refused: {text}") from error
+            raise TransientDeliveryError(f"SMTP server deferred: {text}") from error
+        except (OSError, smtplib.SMTPException) as error:
+            raise TransientDeliveryError(f"SMTP failed: {error}") from error
+        finally:
+            try:
+                smtp.quit()
+            except (OSError, smtplib.SMTPException):
+                smtp.close()
+
+
+def _decode(value) -> str:
+    return value.decode(errors="replace") if isinstance(value, bytes) else str(value)
+
+
+class InAppChannel:
+    """Writes the notification in the same transaction that marks the delivery sent."""
+
+    name = "in_app"
+
+    def __init__(self, session: Session):
+        self.session = session
+
+    def send(self, delivery: Delivery) -> None:
+        exists = self.session.scalar(select(InAppNotification.id)
+                                     .where(InAppNotification.delivery_id == delivery.id))
+        if exists is not None:
+            return
+        payload = delivery.payload
+        body = "\n".join(line["text"] for line in payload.get("lines", []))
+        self.session.add(InAppNotification(
+            workspace_id=delivery.workspace_id, user_id=delivery.recipient_id,
+            delivery_id=delivery.id, title=digest_title(payload)[:200], body=body,
+            link=payload.get("link") or _first_app_link(payload)))
+        self.session.flush()
+
+
+def _first_app_link(payload: dict) -> str:
+    """The app's page when the digest is about one app, the connected apps overview otherwise."""
+    urls = {line["app_url"] for line in payload.get("lines") or []}
+    if len(urls) != 1:
+        return "/settings/connected-apps/"
+    url = urls.pop()
+    # In-app links stay relative so they work behind any host name.
+    public = current_app.config["PUBLIC_URL"].rstrip("/")
+    return url[len(public):] if url.startswith(public) else url
+
+
+CHANNEL_CLASSES = {"email": EmailChannel, "in_app": InAppChannel}
+
+
+def channel_for(name: str, session: Session):
+    try:
+        return CHANNEL_CLASSES[name](session)
+    except KeyError:
+        raise PermanentDeliveryError(f"Unknown channel {name!r}") from None
