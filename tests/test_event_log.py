@@ -251,3 +251,20 @@ def test_csv_lines_start_with_the_header_and_stream_in_chunks(session, world):
     assert table[1][:4] == ["Sync turned off", "Chat", "Carol User", "2026-11-06T09:00:00Z"]
     assert len(table) == 7
 
+
+
+def test_pages_within_a_date_range_continue_from_the_cursor_and_respect_to(session, world):
+    acme, crm = world["people"]["acme"], world["installs"]["crm"]
+    for n in range(60):
+        record_event(session, crm, "sync_on", None, occurred_at=at(15 + n % 4, 1, n))
+    session.commit()
+    filters = LogFilters(date_from=date(2026, 11, 15), date_to=date(2026, 11, 17))
+    first = event_log.fetch_page(session, acme.id, filters, limit=20)
+    second = event_log.fetch_page(session, acme.id, filters, after=first.next_key, limit=20)
+    walked = first.rows + second.rows + event_log.fetch_page(
+        session, acme.id, filters, after=second.next_key, limit=20).rows
+    assert len(walked) == len({r.id for r in walked}) == 45
+    assert all(date(2026, 11, 15) <= r.occurred_at.date() <= date(2026, 11, 17) for r in walked)
+    # a cursor from later than "To" (an old link with a new "To") still ends at "To"
+    late = event_log.fetch_page(session, acme.id, filters, after=(at(30), 10**9), limit=100)
+    assert [r.id for r in late.rows] == [r.id for r in walked]

@@ -149,16 +149,22 @@ def _log_query(workspace_id: int, filters: LogFilters, after: tuple[datetime, in
         query = query.where(Event.app_id == filters.app_id)
     if filters.date_from is not None:
         query = query.where(Event.occurred_at >= _start_of(filters.date_from))
-    if filters.date_to is not None:  # "To" includes the whole day
-        query = query.where(Event.occurred_at < _start_of(filters.date_to + timedelta(days=1)))
-    if after is not None:
+    # SQLite seeks with one upper bound only, so give it one: the cursor's position or the end of
+    # "To", whichever comes first (the other is then implied). Otherwise a deep page would be
+    # reached by walking every row between "To" and the cursor.
+    end = _start_of(filters.date_to + timedelta(days=1)) if filters.date_to is not None else None
+    if after is not None and (end is None or after[0] < end):
         moment, event_id = after
         # The first term is a plain range the (…, occurred_at, id) indexes can seek to; the second
         # keeps rows of the same instant that come after the cursor in (occurred_at, id) order.
         query = query.where(Event.occurred_at <= moment,
                             or_(Event.occurred_at < moment, and_(Event.occurred_at == moment,
                                                                   Event.id < event_id)))
-    return query.order_by(Event.occurred_at.desc(), Event.id.desc()).limit(limit)
+    elif end is not None:  # "To" includes the whole day
+        query = query.where(Event.occurred_at < end)
+    # A bare LIMIT: SQLAlchemy's SQLite dialect would add "OFFSET 0" to .limit(), and this log
+    # never pages by offset.
+    return query.order_by(Event.occurred_at.desc(), Event.id.desc()).suffix_with(f"LIMIT {int(limit)}")
 
 
 def fetch_page(session: Session, workspace_id: int, filters: LogFilters,

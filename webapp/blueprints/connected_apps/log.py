@@ -1,4 +1,4 @@
-"""The app log as it appears on the overview and on each app page.
+"""The app log as it appears on the overview and on each app page, and its CSV export.
 
 Interface used by the page views:
     page_with_log(template, fixed_app_id=None, **context)
@@ -8,23 +8,103 @@ only that fragment. Filters come from the query string, so the pushed URL restor
 """
 from __future__ import annotations
 
-from flask import request
-from flask_login import current_user
+import re
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
-from webapp.extensions import db
+from flask import Response, abort, current_app, render_template, request, stream_with_context, url_for
+from flask_login import current_user, login_required
+
+from webapp.blueprints.connected_apps import bp
+from webapp.database import utcnow
+from webapp.extensions import db, htmx
 from webapp.services import event_log
-from webapp.web import htmx_targets, render_page_or_fragment
 
 LOG_TABLE_ID = "app-log-table"
+LOG_MORE_ID = "app-log-more"
+# The same URL answers with a page or a fragment, so caches must key on these headers too.
+VARY = "HX-Request, HX-Target, HX-Trigger, HX-History-Restore-Request"
+RAW_FIELDS = ("activity", "user", "app", "from", "to")
+
+
+@dataclass
+class LogView:
+    """What the log templates render: the form as sent, and the rows or the reason there are none."""
+
+    path: str
+    fixed_app_id: int | None
+    raw: dict[str, str]
+    filters: event_log.LogFilters | None = None
+    page: event_log.LogPage = field(default_factory=event_log.LogPage)
+    after: tuple | None = None
+    error: str | None = None
+    options: event_log.FilterOptions | None = None
+
+    def _link_args(self) -> dict[str, str]:
+        args = self.filters.as_args()
+        if self.fixed_app_id is not None:
+            args.pop("app", None)  # the page path already names the app
+        return args
+
+    @property
+    def more_url(self) -> str | None:
+        if self.error or self.page.next_key is None:
+            return None
+        cursor = event_log.encode_cursor(current_app.config["SECRET_KEY"], self.page.next_key)
+        return f"{self.path}?{urlencode({**self._link_args(), 'cursor': cursor})}"
+
+    @property
+    def export_url(self) -> str | None:
+        if self.error:
+            return None
+        return url_for("connected_apps.export_log", **self.filters.as_args())
+
+
+def _fragment_requested(element_id: str) -> bool:
+    # A history restore wants the whole page even if other htmx headers came along.
+    return bool(htmx) and element_id in (htmx.target, htmx.trigger) and not htmx.history_restore_request
+
+
+def _build_log(fixed_app_id: int | None, with_options: bool) -> LogView:
+    workspace_id = current_user.workspace_id
+    log = LogView(path=request.path, fixed_app_id=fixed_app_id,
+                  raw={name: request.args.get(name, "") for name in RAW_FIELDS})
+    try:
+        log.filters = event_log.parse_filters(db.session, workspace_id, request.args,
+                                              fixed_app_id=fixed_app_id)
+        log.after = event_log.decode_cursor(current_app.config["SECRET_KEY"], request.args.get("cursor"))
+        log.page = event_log.fetch_page(db.session, workspace_id, log.filters, after=log.after)
+    except event_log.LogQueryError as error:
+        log.error = str(error)
+    if with_options:
+        log.options = event_log.filter_options(db.session, workspace_id)
+    return log
 
 
 def page_with_log(template: str, fixed_app_id: int | None = None, **context):
-    filters = event_log.parse_filters(db.session, current_user.workspace_id, request.args,
-                                      fixed_app_id=fixed_app_id)
-    page = event_log.fetch_page(db.session, current_user.workspace_id, filters)
-    context["log"] = {"filters": filters, "page": page, "fixed_app_id": fixed_app_id,
-                      "options": event_log.filter_options(db.session, current_user.workspace_id)}
-    if htmx_targets(LOG_TABLE_ID):
-        return render_page_or_fragment("connected_apps/_log_table.html", "content", LOG_TABLE_ID,
-                                       **context)
-    return render_page_or_fragment(template, "content", "", **context)
+    if _fragment_requested(LOG_MORE_ID):
+        template, with_options = "connected_apps/_log_rows.html", False
+    elif _fragment_requested(LOG_TABLE_ID):
+        template, with_options = "connected_apps/_log_table.html", False
+    else:
+        with_options = True
+    log = _build_log(fixed_app_id, with_options)
+    body = render_template(template, log=log, **context)
+    return body, 400 if log.error else 200, {"Vary": VARY}
+
+
+@bp.route("/log.csv")
+@login_required
+def export_log():
+    """Every row the filters match (all pages), streamed in keyset batches."""
+    workspace_id = current_user.workspace_id
+    try:
+        filters = event_log.parse_filters(db.session, workspace_id, request.args)
+    except event_log.LogQueryError as error:
+        abort(400, description=str(error))
+    rows = event_log.iter_export_rows(db.session, workspace_id, filters)
+    slug = re.sub(r"[^A-Za-z0-9_-]+", "-", current_user.workspace.slug)
+    filename = f"app-log-{slug}-{utcnow():%Y%m%d-%H%M%S}.csv"
+    return Response(stream_with_context(event_log.csv_lines(rows)), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"',
+                             "Cache-Control": "no-store"})
