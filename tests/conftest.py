@@ -11,6 +11,8 @@ import secrets
 from datetime import datetime, timezone
 
 import pytest
+from flask import g, has_app_context
+from flask.testing import FlaskClient
 from sqlalchemy import text
 from werkzeug.security import generate_password_hash
 
@@ -145,6 +147,18 @@ def people(session):
     return crew
 
 
+class FreshUserClient(FlaskClient):
+    """Requests reuse the test's app context (the `session` fixture pushes one), so what
+    flask-login and Flask-WTF cache on `g` (the current user, the CSRF token) would leak from one
+    browser to the next: clear it before every request."""
+
+    def open(self, *args, **kwargs):
+        if has_app_context():
+            g.pop("_login_user", None)
+            g.pop("csrf_token", None)
+        return super().open(*args, **kwargs)
+
+
 class Browser:
     """A test client that logs in like a person and sends the CSRF token like htmx does."""
 
@@ -188,7 +202,7 @@ def browser(app):
     """Returns a function: browser(user) gives a logged-in Browser for that user."""
 
     def open_as(user: User | None = None) -> Browser:
-        b = Browser(app.test_client())
+        b = Browser(FreshUserClient(app, app.response_class, use_cookies=True))
         return b.login(user) if user is not None else b
 
     return open_as

@@ -21,3 +21,12 @@ document.addEventListener("htmx:beforeSwap", function (event) {
     event.detail.isError = false;
   }
 });
+
+// A marketplace "Install" loads the app's listing into the install dialog: open it once it is there.
+document.addEventListener("htmx:afterSwap", function (event) {
+  var target = event.detail.target;
+  if (target && target.id === "install-dialog-body") {
+    var dialog = target.closest("dialog");
+    if (dialog && !dialog.open && dialog.showModal) { dialog.showModal(); }
+  }
+});
