@@ -312,6 +312,8 @@ def test_app_page_of_an_uninstalled_app_says_so_without_status(people, console, 
     assert response.status_code == 200
     assert ">Uninstalled</span>" in status and "Nov 20, 2026" in status
     assert "badge status-" not in status and "Open alerts" not in status
+    access = section(text(response), "App access and permissions")
+    assert "No scopes are authorized." in access
 
 
 @pytest.mark.parametrize("slug", ["not-installed", "no-such-app", "globex-only"])

@@ -47,7 +47,7 @@ def app_summary(session: Session, workspace_id: int) -> AppSummary:
     return AppSummary(*(int(value or 0) for value in row))
 
 
-def general_resources(session: Session, limit: int = 6) -> list[LearningResource]:
+def general_resources(session: Session, limit: int = 5) -> list[LearningResource]:
     """Academy resources not tied to one app, for the overview."""
     return list(session.scalars(select(LearningResource).where(LearningResource.app_id.is_(None))
                                 .order_by(LearningResource.position, LearningResource.id)

@@ -22,13 +22,15 @@ def app_page(slug: str):
     catalogue = svc.load_scope_catalogue_for(db.session,
                                              [*app.all_scopes, *installation.granted_scopes])
     multi_account = app.install_level == "multi_account"
+    installed = installation.state == "installed"
     return page_with_log(
         "connected_apps/app.html", fixed_app_id=installation.app_id,
         installation=installation, app=app, workspace=workspace,
-        installed=installation.state == "installed", multi_account=multi_account,
+        installed=installed, multi_account=multi_account,
         status_labels=svc.STATUS_LABELS,
         alerts=svc.open_alerts(db.session, installation),
         accounts=svc.external_accounts(db.session, installation) if multi_account else [],
-        scopes=svc.scope_groups(app, installation, workspace.plan, catalogue),
+        # An uninstalled installation's tokens are revoked: nothing stays authorized.
+        scopes=svc.scope_groups(app, installation if installed else [], workspace.plan, catalogue),
         sync_rows=svc.sync_rows(app, installation),
         resources=list(app.resources), **page_context(installation))
