@@ -1,0 +1,70 @@
+"""The notification center: the top bar's button, its unread count and the list behind it."""
+from __future__ import annotations
+
+from flask import abort, redirect, render_template
+from flask_login import current_user, login_required
+from jinja2_fragments.flask import render_block
+
+from webapp.blueprints.notifications import bp
+from webapp.extensions import db, htmx
+from webapp.services.notifications import inbox
+from webapp.web import htmx_targets
+
+# The list is shown in the top bar's panel and on its own page; htmx asks for it by either id.
+LIST_IDS = ("notification-panel-body", "notification-list")
+
+
+@bp.app_context_processor
+def notification_center_context():
+    def unread_notifications() -> int:
+        if not current_user.is_authenticated:
+            return 0
+        return inbox.unread_count(db.session, current_user)
+
+    return {"unread_notifications": unread_notifications}
+
+
+def _list(**context):
+    notifications = inbox.recent(db.session, current_user)
+    if any(htmx_targets(list_id) for list_id in LIST_IDS):
+        body = render_block("notifications/center.html", "panel", notifications=notifications, **context)
+    else:
+        body = render_template("notifications/center.html", notifications=notifications, **context)
+    return body, 200, {"Vary": "HX-Request, HX-Target, HX-Trigger", "Cache-Control": "no-store"}
+
+
+@bp.route("/notifications")
+@login_required
+def center():
+    return _list()
+
+
+@bp.route("/notifications/count")
+@login_required
+def count():
+    return render_template("notifications/_count.html"), 200, {"Cache-Control": "no-store"}
+
+
+@bp.route("/notifications/read-all", methods=["POST"])
+@login_required
+def read_all():
+    inbox.mark_all_read(db.session, current_user)
+    db.session.commit()
+    if not htmx:
+        return redirect("/notifications", code=303)
+    return _list(htmx_oob_count=True)
+
+
+@bp.route("/notifications/<int:notification_id>/open", methods=["POST"])
+@login_required
+def open_notification(notification_id: int):
+    """Marks the notification read, then goes where it points."""
+    notification = inbox.get_own(db.session, current_user, notification_id)
+    if notification is None:
+        abort(404, description="This notification does not exist.")
+    inbox.mark_read(db.session, notification)
+    db.session.commit()
+    link = notification.link or ""
+    # Only paths of this site: a stored link never sends anyone elsewhere.
+    target = link if link.startswith("/") and not link.startswith("//") else "/notifications"
+    return redirect(target, code=303)

@@ -1,0 +1,117 @@
+"""Settings > Connected apps > Notifications: the rules table and the three-step wizard."""
+from __future__ import annotations
+
+from flask import abort, render_template, request
+from flask_login import current_user, login_required
+
+from webapp.blueprints.notifications import bp
+from webapp.extensions import db, htmx
+from webapp.models.notification import AUDIENCES, CHANNELS, FREQUENCIES, RULE_TYPES
+from webapp.services.notifications import rules as service
+from webapp.web import admin_required, htmx_targets
+
+CONTENT_ID = "notifications-content"
+TAB_URL = "/settings/connected-apps/notifications"
+VARY = {"Vary": "HX-Request, HX-Target, HX-Trigger"}
+
+
+def _render(status: int = 200, headers: dict | None = None, **context):
+    """The tab page, or only its content block when htmx targets it."""
+    workspace = current_user.workspace
+    context.setdefault("wizard", None)
+    if context["wizard"] is None:
+        context["rules"] = service.list_rules(db.session, workspace)
+        context["stats"] = service.delivery_stats(db.session, workspace) if current_user.is_admin else {}
+    labels = dict(rule_types=RULE_TYPES, frequencies=FREQUENCIES, audiences=AUDIENCES,
+                  channel_labels=CHANNELS)
+    template = "notifications/index.html"
+    if htmx_targets(CONTENT_ID) and not htmx.history_restore_request:
+        from jinja2_fragments.flask import render_block
+
+        body = render_block(template, "notifications_content", active_tab="notifications",
+                            **labels, **context)
+    else:
+        body = render_template(template, active_tab="notifications", **labels, **context)
+    return body, status, {**VARY, **(headers or {})}
+
+
+def _wizard(data: service.RuleForm, step: int, rule=None, errors=None) -> dict:
+    workspace = current_user.workspace
+    return {
+        "data": data, "step": step, "rule": rule, "errors": errors or {},
+        "apps": service.selectable_apps(db.session, workspace, rule) if step == 2 else [],
+        "users": service.workspace_users(db.session, workspace) if step == 3 else [],
+        "teams": service.workspace_teams(db.session, workspace) if step == 3 else [],
+    }
+
+
+@bp.route("/settings/connected-apps/notifications")
+@login_required
+def index():
+    return _render()
+
+
+@bp.route("/settings/connected-apps/notifications/new")
+@admin_required
+def new_rule():
+    return _render(wizard=_wizard(service.RuleForm(), 1))
+
+
+def _rule_or_404(rule_id: int):
+    rule = service.get_rule(db.session, current_user.workspace, rule_id)
+    if rule is None:
+        abort(404, description="This notification does not exist.")
+    return rule
+
+
+@bp.route("/settings/connected-apps/notifications/<int:rule_id>/manage")
+@admin_required
+def manage_rule(rule_id: int):
+    rule = _rule_or_404(rule_id)
+    return _render(wizard=_wizard(service.RuleForm.from_rule(rule), 1, rule))
+
+
+@bp.route("/settings/connected-apps/notifications/wizard", methods=["POST"])
+@admin_required
+def wizard():
+    """One POST per Back / Next / Apply; every field travels along, so nothing entered is lost."""
+    workspace = current_user.workspace
+    rule = None
+    if request.form.get("rule_id"):
+        if not request.form["rule_id"].isdigit():
+            abort(400, description="Unknown notification.")
+        rule = _rule_or_404(int(request.form["rule_id"]))
+    try:
+        step = int(request.form.get("step", "1"))
+    except ValueError:
+        step = 1
+    step = step if step in service.STEPS else 1
+    action = request.form.get("nav", "next")
+    try:
+        data = service.RuleForm.from_form(request.form)
+        if action == "back":
+            return _render(wizard=_wizard(data, max(step - 1, 1), rule))
+        if action == "apply" and step == service.STEPS[-1]:
+            failed_step, errors = service.validate_all(db.session, workspace, data, rule)
+            if failed_step is None:
+                service.save_rule(db.session, workspace, current_user, data, rule)
+                db.session.commit()
+                return _render(headers={"HX-Push-Url": TAB_URL})
+            return _render(wizard=_wizard(data, failed_step, rule, errors))
+        errors = service.validate_step(db.session, workspace, data, step, rule)
+    except service.RuleInputError as error:
+        db.session.rollback()
+        abort(400, description=str(error))
+    next_step = step if errors else min(step + 1, service.STEPS[-1])
+    return _render(wizard=_wizard(data, next_step, rule, errors))
+
+
+@bp.route("/settings/connected-apps/notifications/<int:rule_id>", methods=["DELETE"])
+@admin_required
+def delete_rule(rule_id: int):
+    rule = _rule_or_404(rule_id)
+    service.delete_rule(db.session, rule)
+    db.session.commit()
+    # htmx swaps the row's outerHTML with this empty body: the row leaves the table.
+    return "", 200
+
