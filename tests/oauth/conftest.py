@@ -44,9 +44,10 @@ def client_app(session, people):
 class OAuthFlow:
     """Drives the authorization code flow the way a real client and a person would."""
 
-    def __init__(self, app, browser):
+    def __init__(self, app, browser, user):
         self.app = app
         self.browser = browser
+        self.user = user
         self.pkce = Pkce()
 
     def params(self, **overrides) -> dict:
@@ -85,9 +86,8 @@ class OAuthFlow:
         assert response.status_code == 200, response.get_data(as_text=True)
         return response.get_json()
 
-    def refresh(self, refresh_token: str, client=None):
-        client = client or self.browser.client
-        return client.post("/oauth/token", data={"grant_type": "refresh_token",
+    def refresh(self, refresh_token: str):
+        return self.browser.client.post("/oauth/token", data={"grant_type": "refresh_token",
                                                  "refresh_token": refresh_token},
                            headers=basic_auth(self.app.client_id))
 
@@ -108,4 +108,16 @@ class OAuthFlow:
 @pytest.fixture
 def flow(client_app, browser, people):
     """The flow with Bob (an admin of Acme) logged in."""
-    return OAuthFlow(client_app, browser(people["admin"]))
+    return OAuthFlow(client_app, browser(people["admin"]), people["admin"])
+
+
+OTHER_SECRET = "other-" + "y" * 40
+
+
+@pytest.fixture
+def other_client(session, people):
+    """Another registered confidential client, for cross-client checks."""
+    app = make_app(session, "rival", name="Rival", redirect_uris=["https://rival.example/cb"],
+                   client_id="rival-client", client_secret_hash=hash_secret(OTHER_SECRET))
+    session.commit()
+    return app

@@ -98,6 +98,14 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
         token = db.session.scalar(select(Token).where(Token.refresh_token_hash == hash_secret(raw)))
         if token is None or token.app_id != client.app_id:
             raise InvalidGrantError("Unknown refresh token.")
+        # Refreshes of one grant take its row lock first (PostgreSQL; SQLite serialises writers
+        # anyway): every path then locks grant before tokens, so concurrent refreshes queue
+        # instead of deadlocking, and each sees the committed state of the one before.
+        db.session.execute(select(Grant.id).where(Grant.id == token.grant_id).with_for_update())
+        token = db.session.scalar(select(Token).where(Token.id == token.id)
+                                  .execution_options(populate_existing=True))
+        db.session.scalar(select(Grant).where(Grant.id == token.grant_id)
+                          .execution_options(populate_existing=True))
         if token.rotated_at is not None:
             self._reuse_detected(token)
         if token.is_revoked():
