@@ -21,10 +21,10 @@ from webapp.database import utcnow
 from webapp.models import (
     Alert, App, Event, ExternalAccount, Grant, Installation, LearningResource, Scope, Team, TeamMember,
     User, Workspace)
-from webapp.models.workspace import plan_rank
 from webapp.services.accounts import AccountError, get_or_create_workspace
 from webapp.services.demo_events import LOG_DAYS, insert_generated_events
 from webapp.services.events import record_event
+from webapp.services.installations import compute_flags, plan_covers
 from webapp.services.scopes import load_scope_catalogue
 
 WORKSPACE_SLUG = "demo"
@@ -186,18 +186,9 @@ def _history(scenario: dict) -> list[list]:
     return scenario.get("history") or [["installed", scenario["days_ago"], scenario["by"]]]
 
 
-def scope_flags(app: App, granted: list[str], plan: str, min_plans: dict[str, str]) -> tuple[bool, bool]:
-    """(update_available, upgrade_available) by the rule of ARCHITECTURE section 3."""
-    rank = plan_rank(plan)
-    allowed = [name for name in app.all_scopes if plan_rank(min_plans[name]) <= rank]
-    update = any(name not in granted for name in allowed)
-    upgrade = len(allowed) < len(app.all_scopes)
-    return update, upgrade
-
-
 def _seed_installations(session: Session, workspace: Workspace, apps: dict[str, App],
                         people: dict[str, User], scenarios: list[dict], now: datetime) -> int:
-    min_plans = dict(session.execute(select(Scope.name, Scope.min_plan)).all())
+    catalogue = {scope.name: scope for scope in session.scalars(select(Scope))}
     installed = {row.app_id: row for row in session.scalars(
         select(Installation).where(Installation.workspace_id == workspace.id))}
     created = 0
@@ -205,7 +196,7 @@ def _seed_installations(session: Session, workspace: Workspace, apps: dict[str, 
         app = apps[scenario["app"]]
         installation = installed.get(app.id)
         if installation is None:
-            installation = _create_installation(session, workspace, app, people, scenario, now, min_plans)
+            installation = _create_installation(session, workspace, app, people, scenario, now, catalogue)
             created += 1
         for external_id, name, status in scenario.get("accounts", []):
             if not any(a.external_id == external_id for a in installation.external_accounts):
@@ -216,20 +207,21 @@ def _seed_installations(session: Session, workspace: Workspace, apps: dict[str, 
 
 
 def _create_installation(session: Session, workspace: Workspace, app: App, people: dict[str, User],
-                         scenario: dict, now: datetime, min_plans: dict[str, str]) -> Installation:
+                         scenario: dict, now: datetime, catalogue: dict[str, Scope]) -> Installation:
     lacking = set(scenario.get("lacking", []))
     granted = [name for name in app.all_scopes
-               if plan_rank(min_plans[name]) <= plan_rank(workspace.plan) and name not in lacking]
-    update, upgrade = scope_flags(app, granted, workspace.plan, min_plans)
+               if plan_covers(workspace.plan, catalogue[name].min_plan) and name not in lacking]
+    flags = compute_flags(app, granted, workspace.plan, catalogue)
     history = _history(scenario)
     sync_values = {s["key"]: s["default"] for s in app.sync_settings}
     sync_values.update(scenario.get("sync", {}))
     state = scenario.get("state", "installed")
     installation = Installation(
         workspace_id=workspace.id, app_id=app.id, state=state,
-        status=scenario.get("status", "connected"), update_available=update,
-        upgrade_available=upgrade, installed_version=scenario.get("version", app.version),
-        granted_scopes=granted, sync_values=sync_values,
+        status=scenario.get("status", "connected"), update_available=flags.update_available,
+        upgrade_available=flags.upgrade_available,
+        installed_version=scenario.get("version", app.version), granted_scopes=granted,
+        sync_values=sync_values,
         installed_at=_at(now, scenario["days_ago"]), installed_by_id=people[scenario["by"]].id,
         uninstalled_at=_at(now, history[-1][1]) if state == "uninstalled" else None,
         updated_at=_at(now, history[-1][1]))
