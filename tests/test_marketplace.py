@@ -1,34 +1,14 @@
 """The marketplace: active search, category filter, cards and listing pages."""
 import re
-from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event
 
 from tests.conftest import make_app, make_installation
-from webapp.extensions import db
+from tests.page_helpers import statements, text
 from webapp.models import LearningResource
 from webapp.services import marketplace
 
 ROLES = ("super_admin", "admin", "user")
-
-
-@contextmanager
-def statements():
-    seen: list[str] = []
-
-    def remember(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", remember)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", remember)
-
-
-def text(response):
-    return response.get_data(as_text=True)
 
 
 def card_names(html):

@@ -1,35 +1,13 @@
-"""Overview, My apps and the app page, as each role sees them."""
+"""Overview and My apps, as each role sees them."""
 import re
-from contextlib import contextmanager
-from datetime import datetime, timezone
 
 import pytest
-from sqlalchemy import event
 
 from tests.conftest import make_app, make_installation, make_user
-from webapp.extensions import db
-from webapp.models import Alert, ExternalAccount, LearningResource
+from tests.page_helpers import seed_console, statements, text
 
 ROLES = ("super_admin", "admin", "user")
 BASE = "/settings/connected-apps"
-
-
-@contextmanager
-def statements():
-    seen: list[str] = []
-
-    def remember(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", remember)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", remember)
-
-
-def text(response):
-    return response.get_data(as_text=True)
 
 
 def summary_numbers(html):
@@ -44,31 +22,7 @@ def table_rows(html, table_id="my-apps-table"):
 
 @pytest.fixture
 def console(session, people):
-    """Acme with installations in every status and flag, a multi-account and an uninstalled app."""
-    acme = people["acme"]
-    made = {}
-    specs = [
-        ("crm-sync", dict(), dict(status="connected")),
-        ("mail-bridge", dict(), dict(status="error", update_available=True)),
-        ("drive-link", dict(install_level="user"), dict(status="expired", upgrade_available=True)),
-        ("chat-ops", dict(), dict(status="disconnected")),
-        ("social-hub", dict(install_level="multi_account"), dict(status="connected")),
-        ("old-tool", dict(), dict(state="uninstalled", status="disconnected",
-                                  uninstalled_at=datetime(2026, 11, 20, tzinfo=timezone.utc))),
-    ]
-    for slug, app_fields, fields in specs:
-        app = make_app(session, slug, **app_fields)
-        made[slug] = make_installation(session, acme, app, installed_by=people["admin"], **fields)
-    make_app(session, "not-installed", category="Finance")
-    made["globex-only"] = make_installation(session, people["globex"],
-                                            make_app(session, "globex-only"), status="error")
-    session.add_all([
-        LearningResource(title="Connected apps in 5 minutes", url="https://example.com/a", minutes=5),
-        LearningResource(title="Securing app access", url="https://example.com/b", minutes=8,
-                         position=1),
-    ])
-    session.commit()
-    return made
+    return seed_console(session, people)
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -208,131 +162,3 @@ def test_pages_need_login(app, console):
     for url in (f"{BASE}/", f"{BASE}/my-apps", f"{BASE}/apps/crm-sync"):
         response = client.get(url)
         assert response.status_code == 302 and "/login" in response.headers["Location"]
-
-
-@pytest.fixture
-def detailed(session, people, console):
-    """crm-sync with scopes in every group, alerts, sync settings and its own resources."""
-    installation = console["crm-sync"]
-    app = installation.app
-    app.required_scopes = ["contacts.read"]
-    app.conditional_scopes = ["files.read"]
-    app.optional_scopes = ["contacts.write", "audit_logs.read"]
-    app.version = "2.0.0"
-    app.sync_settings = [{"key": "contact_sync", "label": "Contact sync", "default": True},
-                         {"key": "deal_sync", "label": "Deal sync", "default": False}]
-    installation.installed_version = "1.0.0"
-    installation.granted_scopes = ["contacts.read"]
-    installation.sync_values = {"contact_sync": False, "deal_sync": True}
-    seen = datetime(2026, 11, 27, 8, 30, tzinfo=timezone.utc)
-    session.add_all([
-        Alert(workspace_id=installation.workspace_id, installation_id=installation.id,
-              kind="refresh_failed", message="The refresh token was refused.",
-              first_seen=datetime(2026, 11, 25, 7, 0, tzinfo=timezone.utc), last_seen=seen),
-        Alert(workspace_id=installation.workspace_id, installation_id=installation.id,
-              kind="health", message="Resolved long ago.", first_seen=seen, last_seen=seen,
-              resolved_at=seen),
-        LearningResource(app_id=app.id, title="Crm Sync setup", url="https://example.com/crm",
-                         minutes=4),
-    ])
-    session.commit()
-    return installation
-
-
-def section(html, heading):
-    start = html.index(f">{heading}</h2>")
-    return html[start:html.index("</section>", start)]
-
-
-@pytest.mark.parametrize("role", ROLES)
-def test_app_page_shows_status_alerts_scopes_sync_and_resources(people, detailed, browser, role):
-    response = browser(people[role]).get(f"{BASE}/apps/crm-sync")
-    html = text(response)
-    assert response.status_code == 200
-    assert "<h1>Crm Sync</h1>" in html
-    status = section(html, "App status")
-    assert '<span class="badge status-connected">Connected</span>' in status
-    assert "The refresh token was refused." in status and "Resolved long ago." not in status
-    assert "Refresh failed" in status
-    assert "Nov 25, 2026 07:00 UTC" in status and "Nov 27, 2026 08:30 UTC" in status
-    assert "<dd>1.0.0</dd>" in status and "2.0.0" in status
-    access = section(html, "App access and permissions")
-    groups = {name: access[access.index(f">{name} <"):] for name in
-              ("Authorized", "Requires upgrade", "Available after re-authentication")}
-    assert re.findall(r"<code>([^<]+)</code>", groups["Authorized"].split("<h3")[0]) == \
-        ["contacts.read"]
-    assert re.findall(r"<code>([^<]+)</code>", groups["Requires upgrade"].split("<h3")[0]) == \
-        ["audit_logs.read"]
-    assert "Needs the Enterprise plan" in groups["Requires upgrade"]
-    assert re.findall(r"<code>([^<]+)</code>",
-                      groups["Available after re-authentication"].split("<h3")[0]) == \
-        ["files.read", "contacts.write"]
-    assert "Read contacts and their properties" in access
-    assert "sensitivity-write" in access
-    sync = section(html, "Sync settings")
-    assert re.findall(r"<dt>([^<]+)</dt><dd><span[^>]*>(On|Off)</span>", sync) == \
-        [("Contact sync", "Off"), ("Deal sync", "On")]
-    assert "Crm Sync setup</a>" in section(html, "Learn more with Academy")
-    assert ">App log</h2>" in html
-
-
-def test_app_page_empty_scope_groups_say_so(people, console, browser, session):
-    installation = console["chat-ops"]
-    installation.granted_scopes = ["contacts.read", "contacts.write"]
-    session.commit()
-    access = section(text(browser(people["admin"]).get(f"{BASE}/apps/chat-ops")),
-                     "App access and permissions")
-    assert "Nothing the app asks for is beyond the Professional plan." in access
-    assert "Nothing new to authorize." in access
-    assert "No open alerts" not in access
-
-
-def test_app_page_of_a_multi_account_app_shows_accounts_instead_of_status(people, console, browser,
-                                                                          session):
-    installation = console["social-hub"]
-    session.add_all([ExternalAccount(workspace_id=installation.workspace_id,
-                                     installation_id=installation.id, external_id=str(n),
-                                     name=name, status=status)
-                     for n, (name, status) in enumerate([("Acme on Social", "connected"),
-                                                         ("Acme Jobs", "expired")])])
-    session.commit()
-    html = text(browser(people["user"]).get(f"{BASE}/apps/social-hub"))
-    status = section(html, "App status")
-    assert "badge status-" not in status
-    assert '<a href="#manage-connection">Manage connection</a>' in status
-    assert "<dd>2 " in status
-    accounts = html[html.index('id="manage-connection"'):]
-    assert "Acme Jobs" in accounts and "Acme on Social" in accounts
-    assert '<span class="badge status-expired">Expired</span>' in accounts
-
-
-def test_app_page_of_an_uninstalled_app_says_so_without_status(people, console, browser):
-    response = browser(people["admin"]).get(f"{BASE}/apps/old-tool")
-    status = section(text(response), "App status")
-    assert response.status_code == 200
-    assert ">Uninstalled</span>" in status and "Nov 20, 2026" in status
-    assert "badge status-" not in status and "Open alerts" not in status
-    access = section(text(response), "App access and permissions")
-    assert "No scopes are authorized." in access
-
-
-@pytest.mark.parametrize("slug", ["not-installed", "no-such-app", "globex-only"])
-def test_app_page_of_an_app_not_installed_here_is_404(people, console, browser, slug):
-    response = browser(people["admin"]).get(f"{BASE}/apps/{slug}")
-    assert response.status_code == 404
-    assert "not installed in your workspace" in text(response)
-
-
-@pytest.mark.parametrize("slug", ["crm-sync", "mail-bridge", "drive-link", "chat-ops",
-                                  "social-hub", "old-tool"])
-def test_outsider_gets_404_for_every_acme_app_page(people, console, browser, slug):
-    b = browser(people["outsider"])
-    assert b.get(f"{BASE}/apps/{slug}").status_code == 404
-    assert b.get(f"{BASE}/apps/{slug}", htmx_target="app-log-table").status_code == 404
-
-
-def test_app_page_log_fragment_is_the_log_table_only(people, detailed, browser):
-    response = browser(people["admin"]).get(f"{BASE}/apps/crm-sync", htmx_target="app-log-table")
-    html = text(response)
-    assert response.status_code == 200
-    assert 'id="app-log-table"' in html and "<h1>" not in html and "App status" not in html

@@ -1,27 +1,9 @@
 """The overview's numbers, computed without HTTP."""
-from contextlib import contextmanager
-
-from sqlalchemy import event
-
 from tests.conftest import make_app, make_installation
-from webapp.extensions import db
+from tests.page_helpers import statements
 from webapp.models import LearningResource
 from webapp.services import marketplace, summary
 from webapp.services.events import record_event
-
-
-@contextmanager
-def statements():
-    seen: list[str] = []
-
-    def remember(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", remember)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", remember)
 
 
 def seed_mix(session, people):
