@@ -26,6 +26,7 @@ EXPORT_BATCH = 1000
 CURSOR_SALT = "app-log-cursor"
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _ID = re.compile(r"[0-9]{1,18}")
+_MAX_ID = 2**31 - 1  # ids of users and apps are 32-bit: a larger number names nothing
 
 
 class LogQueryError(ValueError):
@@ -113,15 +114,15 @@ def parse_filters(session: Session, workspace_id: int, args: Mapping, fixed_app_
     if activity is not None and activity not in ACTIVITIES:
         raise LogQueryError(f"Unknown activity type {activity[:40]!r}.")
     user_id = _parse_id(args, "user", "User")
-    if user_id is not None and session.scalar(
-            select(User.id).where(User.id == user_id, User.workspace_id == workspace_id)) is None:
+    if user_id is not None and (user_id > _MAX_ID or session.scalar(
+            select(User.id).where(User.id == user_id, User.workspace_id == workspace_id)) is None):
         raise LogQueryError("That user is not part of this workspace.")
     if fixed_app_id is not None:
         app_id = fixed_app_id
     else:
         app_id = _parse_id(args, "app", "App")
-        if app_id is not None and session.scalar(select(Installation.id).where(
-                Installation.app_id == app_id, Installation.workspace_id == workspace_id)) is None:
+        if app_id is not None and (app_id > _MAX_ID or session.scalar(select(Installation.id).where(
+                Installation.app_id == app_id, Installation.workspace_id == workspace_id)) is None):
             raise LogQueryError("That app is not installed in this workspace.")
     date_from = _parse_date(args, "from", "From")
     date_to = _parse_date(args, "to", "To")
