@@ -108,7 +108,10 @@ def test_uninstalling_twice_is_refused_with_a_message(session, browser, people, 
     assert again.status_code == 409
     assert "CRM Bridge is not installed." in again.get_data(as_text=True)
     assert len(events(session, "uninstalled")) == 1
-    assert "Uninstall CRM Bridge?" not in page(client, crm.slug)
+    html = page(client, crm.slug)
+    assert "Uninstall CRM Bridge?" not in html
+    assert '<a class="button primary" href="http://127.0.0.1:8900/install?workspace=acme">Install again</a>' in html
+    assert "Install again" not in page(browser(people["user"]), crm.slug)
 
 
 def test_admin_disconnects_and_can_reconnect(session, browser, people, crm):

@@ -212,6 +212,12 @@ def test_uninstalling_in_the_console_makes_the_apps_token_inactive(console, samp
     assert "Token is inactive" in page.text
     assert introspect(console, sample, stored(sample)["access_token"]) == {"active": False}
 
+    again = re.search(r'<a class="button primary" href="([^"]+)">Install again</a>', uninstalled.text)
+    page = consent(admin, admin.get(unescape(again.group(1))))
+    assert "Connected to acme" in page.text
+    assert len(events(session, "reinstalled")) == 1
+    assert introspect(console, sample, stored(sample)["access_token"])["active"] is True
+
 
 def test_install_starts_a_fresh_pkce_request_each_time(console, sample):
     browser = requests.Session()
