@@ -5,6 +5,7 @@ import pytest
 
 from tests.conftest import make_app, make_installation, make_user
 from tests.page_helpers import seed_console, statements, text
+from webapp.services.events import record_event
 
 ROLES = ("super_admin", "admin", "user")
 BASE = "/settings/connected-apps"
@@ -162,3 +163,23 @@ def test_pages_need_login(app, console):
     for url in (f"{BASE}/", f"{BASE}/my-apps", f"{BASE}/apps/crm-sync"):
         response = client.get(url)
         assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_overview_query_count_does_not_grow_with_installations_or_events(people, browser, session):
+    b = browser(people["admin"])
+
+    def install(count, start):
+        for n in range(start, start + count):
+            installation = make_installation(session, people["acme"], make_app(session, f"ov-{n:02d}"))
+            for _ in range(3):
+                record_event(session, installation, "installed", people["admin"].id)
+        make_app(session, f"catalogue-{start:02d}")
+        session.commit()
+
+    install(3, 0)
+    with statements() as few:
+        assert b.get(f"{BASE}/").status_code == 200
+    install(12, 3)
+    with statements() as many:
+        assert b.get(f"{BASE}/").status_code == 200
+    assert len(few) == len(many)
