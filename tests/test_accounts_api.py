@@ -186,8 +186,9 @@ def test_accounts_show_under_manage_connection(api, token, browser, people):
     page = browser(people["user"]).get("/settings/connected-apps/apps/social-hub")
     html = page.get_data(as_text=True)
     assert page.status_code == 200
-    assert "Manage connection" in html
-    assert "Acme on LinkedIn" in html and "li-42" in html
+    section = html[html.index('<h2 id="accounts-heading">Manage connection</h2>'):]
+    assert "Acme on LinkedIn" in section and "<code>li-42</code>" in section
+    assert 'badge status-error">Error<' in section
 
 
 def test_the_openapi_document_describes_every_route(api, app):
