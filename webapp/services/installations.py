@@ -106,7 +106,7 @@ def parse_status_filter(value: str | None) -> str | None:
     if not value:
         return None
     if value not in STATUS_FILTERS:
-        raise UnknownStatus(f"Unknown status “{value}”. Choose one of: "
+        raise UnknownStatus(f"Unknown status “{value[:40]}”. Choose one of: "
                             + ", ".join(STATUS_FILTERS.values()) + ".")
     return value
 
