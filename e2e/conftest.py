@@ -260,3 +260,34 @@ def sample_app(console, tmp_path_factory):
                         client_secret=registered["client_secret"])
     finally:
         stop(process)
+
+
+# --- people -------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def session_cookies(browser, base_url):
+    """Logs each demo user in once per run (through the form) and keeps the session cookie."""
+    from e2e.flows import log_in
+
+    cookies: dict[str, list] = {}
+
+    def for_user(email: str) -> list:
+        if email not in cookies:
+            context = browser.new_context(base_url=base_url)
+            log_in(context.new_page(), email)
+            cookies[email] = context.cookies()
+            context.close()
+        return cookies[email]
+
+    return for_user
+
+
+@pytest.fixture
+def as_user(page, session_cookies):
+    """as_user(email) -> the test's page, logged in as that demo user."""
+
+    def open_as(email: str):
+        page.context.add_cookies(session_cookies(email))
+        return page
+
+    return open_as

@@ -8,12 +8,13 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from e2e.flows import (SUPER_ADMIN, expect_every_row, expect_rows_between, load_every_page, log_cells,
-                       log_in, log_rows, open_connected_apps, table_rows)
+                       log_rows, open_connected_apps, table_rows)
 
 
 @pytest.fixture
-def overview(page: Page) -> Page:
-    log_in(page, SUPER_ADMIN)
+def overview(as_user) -> Page:
+    page = as_user(SUPER_ADMIN)
+    page.goto("/settings/")
     open_connected_apps(page)
     expect(log_rows(page)).to_have_count(50)
     return page

@@ -29,8 +29,9 @@ def test_an_admin_reaches_the_overview_from_settings(page: Page):
     page.screenshot(path=str(SCREENSHOT), full_page=True)
 
 
-def test_the_summary_agrees_with_my_apps(page: Page):
-    log_in(page, SUPER_ADMIN)
+def test_the_summary_agrees_with_my_apps(as_user):
+    page = as_user(SUPER_ADMIN)
+    page.goto("/settings/")
     open_connected_apps(page)
     numbers = summary_numbers(page)
     assert numbers["Connected apps"] > 0
@@ -53,8 +54,9 @@ def test_the_summary_agrees_with_my_apps(page: Page):
     expect(counted(r"Upgrade available")).to_have_count(numbers["Upgrades available"])
 
 
-def test_an_app_page_opens_from_my_apps(page: Page):
-    log_in(page, SUPER_ADMIN)
+def test_an_app_page_opens_from_my_apps(as_user):
+    page = as_user(SUPER_ADMIN)
+    page.goto("/settings/")
     open_connected_apps(page)
     page.get_by_role("tab", name="My apps").click()
     rows = page.get_by_role("table").locator("tbody tr")

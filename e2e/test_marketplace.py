@@ -4,13 +4,14 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
-from e2e.flows import SUPER_ADMIN, log_in
+from e2e.flows import SUPER_ADMIN
 
 
-def test_searching_the_marketplace_narrows_the_results(page: Page):
-    log_in(page, SUPER_ADMIN)
+def test_searching_the_marketplace_narrows_the_results(as_user):
+    page = as_user(SUPER_ADMIN)
+    page.goto("/settings/")
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Marketplace").click()
     expect(page.get_by_role("heading", name="Marketplace", level=1)).to_be_visible()
     cards = page.get_by_role("list", name="Apps").get_by_role("listitem")
