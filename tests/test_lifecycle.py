@@ -105,12 +105,12 @@ def test_grant_after_uninstall_reinstalls(session, people, sync_app):
     session.commit()
     lifecycle.uninstall(session, installation_of(session, sync_app), people["admin"])
     session.commit()
-    lifecycle.consent(session, people["acme"], sync_app, people["user"], ["contacts.read"])
+    lifecycle.consent(session, people["acme"], sync_app, people["super_admin"], ["contacts.read"])
     session.commit()
     installation = installation_of(session, sync_app)
     assert (installation.state, installation.status) == ("installed", "connected")
     # A reinstall starts a new life: installed by the person who reinstalled
-    assert installation.installed_by_id == people["user"].id
+    assert installation.installed_by_id == people["super_admin"].id
     assert installation.uninstalled_at is None
     assert [e[0] for e in events(session)] == ["installed", "uninstalled", "reinstalled"]
     assert summary(session, people["acme"]).connected_apps == 1
@@ -180,6 +180,12 @@ def test_optional_scope_beyond_the_plan_is_left_out_and_requires_upgrade(session
 def test_scope_the_app_does_not_ask_for_is_refused(session, people, sync_app):
     with pytest.raises(LifecycleError, match="does not ask for"):
         lifecycle.consent(session, people["acme"], sync_app, people["admin"], ["files.read"])
+
+
+def test_only_admins_connect_an_app_for_the_whole_workspace(session, people, sync_app):
+    with pytest.raises(LifecycleError, match="ask an admin"):
+        lifecycle.consent(session, people["acme"], sync_app, people["user"], ["contacts.read"])
+    assert installation_of(session, sync_app) is None
 
 
 def test_a_user_cannot_consent_for_another_workspace(session, people, sync_app):

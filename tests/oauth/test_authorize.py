@@ -146,3 +146,21 @@ def test_implicit_grant_is_refused(flow):
 def test_unknown_scope_is_refused_with_invalid_scope(flow):
     response = flow.browser.get(flow.authorize_url(scope="contacts.read files.write"))
     assert query_of(response.headers["Location"])["error"] == "invalid_scope"
+
+
+def test_a_plain_user_cannot_connect_an_account_level_app(client_app, browser, people, session):
+    flow = OAuthFlow(client_app, browser(people["user"]), people["user"])
+    html = flow.browser.get(flow.authorize_url()).get_data(as_text=True)
+    assert "ask an admin" in html and "Connect app" not in html
+    response = flow.consent()
+    assert response.status_code == 400 and "Location" not in response.headers
+    assert session.scalar(select(Installation)) is None
+
+
+def test_a_plain_user_connects_a_user_level_app_for_themself(client_app, browser, people, session):
+    client_app.install_level = "user"
+    session.commit()
+    flow = OAuthFlow(client_app, browser(people["user"]), people["user"])
+    assert flow.tokens()["access_token"]
+    installation = session.scalar(select(Installation))
+    assert installation.installed_by_id == people["user"].id

@@ -9,6 +9,8 @@ Decisions worth knowing:
   had) until a new grant replaces them.
 - A reinstall starts a new life: `installed_at`/`installed_by` become the reinstall's (the log keeps
   the earlier installs). For user-level apps they stay those of the first grant of that life.
+- Account-level and multi-account apps act for the whole workspace, so only admins consent to
+  them; each user consents to a user-level app for themself.
 - Required and conditionally required scopes are always part of a grant; optional scopes are
   granted when the app asks for them and the plan covers them, otherwise silently left out (they
   then show under "Requires upgrade").
@@ -94,11 +96,20 @@ def grantable_scopes(session: Session, workspace: Workspace, app: App,
     return _union(required, optional)
 
 
+def check_may_consent(workspace: Workspace, app: App, user: User) -> None:
+    """Anyone connects a user-level app for themself; an app that acts for the whole workspace
+    (account or multi-account) is connected by an admin."""
+    if user.workspace_id != workspace.id:
+        raise LifecycleError("You can only connect apps to your own workspace.")
+    if app.install_level != "user" and not user.is_admin:
+        raise LifecycleError(f"{app.name} connects to the whole workspace: ask an admin to "
+                             "connect it.")
+
+
 def consent(session: Session, workspace: Workspace, app: App, user: User,
             requested_scopes: list[str]) -> Grant:
     """Records a user's consent: a new grant, and the installation's change with one event."""
-    if user.workspace_id != workspace.id:
-        raise LifecycleError("You can only connect apps to your own workspace.")
+    check_may_consent(workspace, app, user)
     scopes = grantable_scopes(session, workspace, app, list(requested_scopes))
     now = utcnow()
     installation = session.scalar(select(Installation).where(

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from webapp.models import App, Grant, Installation, User, Workspace
 from webapp.services.installations import load_scope_catalogue_for, plan_covers, scope_view
-from webapp.services.lifecycle import LifecycleError, grantable_scopes
+from webapp.services.lifecycle import LifecycleError, check_may_consent, grantable_scopes
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,7 @@ def consent_view(session: Session, workspace: Workspace, app: App, user: User,
                  requested_scopes: list[str]) -> ConsentView:
     view = ConsentView(app=app, workspace=workspace)
     try:
+        check_may_consent(workspace, app, user)
         grantable_scopes(session, workspace, app, requested_scopes)
     except LifecycleError as error:
         view.blocking = str(error)
