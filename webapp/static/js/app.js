@@ -30,3 +30,23 @@ document.addEventListener("htmx:afterSwap", function (event) {
     if (dialog && !dialog.open && dialog.showModal) { dialog.showModal(); }
   }
 });
+
+// htmx keeps pages for the back button as HTML, where a field shows its value attribute rather
+// than what was picked or typed. Once a request of a form marked data-history-fields is in the
+// history, write the form's current values into its attributes, so that coming back to that
+// entry shows the filters that produced it.
+document.addEventListener("htmx:pushedIntoHistory", function () {
+  document.querySelectorAll("form[data-history-fields]").forEach(function (form) {
+    form.querySelectorAll("input, select").forEach(function (field) {
+      if (field.tagName === "SELECT") {
+        Array.prototype.forEach.call(field.options, function (option) {
+          option.toggleAttribute("selected", option.selected);
+        });
+      } else if (field.type === "checkbox" || field.type === "radio") {
+        field.toggleAttribute("checked", field.checked);
+      } else {
+        field.setAttribute("value", field.value);
+      }
+    });
+  });
+});
