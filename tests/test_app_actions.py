@@ -327,3 +327,10 @@ def test_an_uninstalled_app_can_be_installed_again(browser, people, crm):
     client.post(f"/settings/connected-apps/apps/{crm.slug}/uninstall")
     html = client.get("/marketplace/").get_data(as_text=True)
     assert ">Install</button>" in card(html, "CRM Bridge")
+
+
+def test_a_user_level_listing_offers_connect_to_those_not_connected(browser, people, notes):
+    connect = ('<a class="button primary" href="http://127.0.0.1:8900/notes/install?lang=en&amp;'
+               'workspace=acme">Connect</a>')
+    assert connect in browser(people["super_admin"]).get("/marketplace/team-notes").get_data(as_text=True)
+    assert connect not in browser(people["user"]).get("/marketplace/team-notes").get_data(as_text=True)

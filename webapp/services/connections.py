@@ -42,6 +42,13 @@ def user_connections(session: Session, installation: Installation) -> list[Conne
     return list(by_user.values())
 
 
+def user_has_grant(session: Session, workspace_id: int, app_id: int, user_id: int) -> bool:
+    """Whether the user holds a grant in force for the app in their workspace."""
+    return session.scalar(select(Grant.id).where(
+        Grant.workspace_id == workspace_id, Grant.app_id == app_id, Grant.user_id == user_id,
+        Grant.revoked_at.is_(None)).limit(1)) is not None
+
+
 def install_link(app: App, workspace_slug: str) -> str | None:
     """The app's own install page with ?workspace=SLUG (CONTRACT section 4); None without one."""
     if not app.install_url:

@@ -3,7 +3,7 @@ from flask import Blueprint, abort, render_template, request
 from flask_login import current_user, login_required
 
 from webapp.extensions import db
-from webapp.services import marketplace
+from webapp.services import connections, marketplace
 from webapp.web import htmx_targets, render_page_or_fragment
 
 bp = Blueprint("marketplace", __name__, url_prefix="/marketplace")
@@ -35,7 +35,9 @@ def listing(slug: str):
         abort(404, description="There is no such app in the marketplace.")
     workspace = current_user.workspace
     context = dict(app=app, workspace=workspace,
-                   listing=marketplace.listing(db.session, workspace.id, workspace.plan, app))
+                   listing=marketplace.listing(db.session, workspace.id, workspace.plan, app),
+                   connected_myself=app.install_level == "user" and connections.user_has_grant(
+                       db.session, workspace.id, app.id, current_user.id))
     # A card's "Install" asks for the listing inside the install dialog: a dialog-sized fragment.
     template = ("marketplace/_install_listing.html" if htmx_targets(INSTALL_DIALOG_BODY_ID)
                 else "marketplace/listing.html")
