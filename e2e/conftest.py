@@ -216,11 +216,16 @@ def browser_context_args(browser_context_args):
 class SampleApp:
     url: str
     manifest: dict
-    manifest_path: Path
+    manifest_v2_path: Path
+    state_file: Path
     slug: str
     name: str
     client_id: str
     client_secret: str
+
+    def tokens(self) -> dict:
+        """The connections the sample app keeps (its token file), by workspace slug."""
+        return json.loads(self.state_file.read_text()) if self.state_file.exists() else {}
 
 
 def _rewrite_port(value, old: int, new: int):
@@ -236,28 +241,33 @@ def _rewrite_port(value, old: int, new: int):
 
 @pytest.fixture(scope="session")
 def sample_app(console, tmp_path_factory):
-    manifest_file = SAMPLE_APP_DIR / "manifest.json"
-    if not (SAMPLE_APP_DIR / "app.py").exists() or not manifest_file.exists():
+    """Sample Notes registered (version 1) in the console and running on its own port."""
+    if not (SAMPLE_APP_DIR / "app.py").exists():
         pytest.skip("examples/sample_app is not there yet")
     port = SAMPLE_APP_PORT if port_is_free(SAMPLE_APP_PORT) else free_port()
-    manifest = _rewrite_port(json.loads(manifest_file.read_text()), SAMPLE_APP_PORT, port)
-    manifest_path = tmp_path_factory.mktemp("sample_app") / "manifest.json"
-    manifest_path.write_text(json.dumps(manifest, indent=2))
-    registered = json.loads(console.cli("apps", "register", str(manifest_path)).stdout.strip().splitlines()[-1])
+    workdir = tmp_path_factory.mktemp("sample_app")
+    manifests = {}
+    for name in ("manifest.json", "manifest-v2.json"):
+        manifest = _rewrite_port(json.loads((SAMPLE_APP_DIR / name).read_text()), SAMPLE_APP_PORT, port)
+        (workdir / name).write_text(json.dumps(manifest, indent=2))
+        manifests[name] = manifest
+    output = console.cli("apps", "register", str(workdir / "manifest.json")).stdout
+    registered = json.loads(output[output.index("{"):])
     url = f"http://127.0.0.1:{port}"
-    env = {**console.env, "PORT": str(port), "CONSOLE_URL": console.url,
+    state_file = workdir / "tokens.json"
+    env = {**console.env, "PORT": str(port), "HOST": "127.0.0.1", "CONSOLE_URL": console.url,
            "CLIENT_ID": registered["client_id"], "CLIENT_SECRET": registered["client_secret"],
-           "SAMPLE_APP_URL": url, "PUBLIC_URL": url}
-    env.pop("DATABASE_URL", None)
+           "SAMPLE_APP_URL": url, "SAMPLE_APP_STATE": str(state_file)}
     log = ARTIFACTS / "sample_app.log"
     with open(log, "w") as log_file:
-        process = subprocess.Popen([sys.executable, str(SAMPLE_APP_DIR / "app.py")], cwd=SAMPLE_APP_DIR,
+        process = subprocess.Popen([sys.executable, str(SAMPLE_APP_DIR / "app.py")], cwd=ROOT,
                                    env=env, stdout=log_file, stderr=subprocess.STDOUT)
     try:
         wait_for_http(url + "/", process, log)
-        yield SampleApp(url=url, manifest=manifest, manifest_path=manifest_path, slug=registered["slug"],
-                        name=manifest["name"], client_id=registered["client_id"],
-                        client_secret=registered["client_secret"])
+        yield SampleApp(url=url, manifest=manifests["manifest.json"],
+                        manifest_v2_path=workdir / "manifest-v2.json", state_file=state_file,
+                        slug=registered["slug"], name=manifests["manifest.json"]["name"],
+                        client_id=registered["client_id"], client_secret=registered["client_secret"])
     finally:
         stop(process)
 

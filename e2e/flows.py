@@ -87,3 +87,55 @@ def load_every_page(page: Page) -> None:
         shown = log_rows(page).count()
         more.click()
         expect(log_rows(page)).not_to_have_count(shown)
+
+
+# --- the app lifecycle (issue 3) ----------------------------------------------------------------
+
+def my_name(page: Page) -> str:
+    """The logged-in person's name as the top bar shows it ("Name · Workspace")."""
+    return page.locator(".whoami").inner_text().split("·")[0].strip()
+
+
+def install_from_marketplace(page: Page, app_name: str) -> None:
+    """Marketplace > "Install" > dialog "Install" > the app's own page > consent "Connect app"."""
+    page.goto("/settings/")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Marketplace").click()
+    page.get_by_label("Search apps").press_sequentially(app_name)
+    card = page.get_by_role("list", name="Apps").get_by_role("listitem").filter(
+        has=page.get_by_role("link", name=app_name, exact=True))
+    expect(card).to_have_count(1)
+    card.get_by_role("button", name="Install").click()
+    dialog = page.get_by_role("dialog", name=app_name)
+    expect(dialog).to_be_visible()
+    dialog.get_by_role("link", name="Install").click()
+    consent(page, app_name)
+
+
+def consent(page: Page, app_name: str) -> None:
+    """On the console's consent page for the app: "Connect app"."""
+    expect(page.get_by_role("heading", name=f"Connect {app_name}")).to_be_visible()
+    page.get_by_role("button", name="Connect app").click()
+
+
+def open_app_page(page: Page, app_name: str) -> None:
+    """Settings > Connected apps > My apps > the app's name."""
+    page.goto("/settings/")
+    open_connected_apps(page)
+    page.get_by_role("tab", name="My apps").click()
+    page.get_by_role("table").get_by_role("link", name=app_name, exact=True).click()
+    expect(page.get_by_role("heading", name=app_name, level=1)).to_be_visible()
+
+
+def scope_group(page: Page, title: str) -> Locator:
+    return page.get_by_role("group", name=re.compile(rf"^{re.escape(title)}\b"))
+
+
+def filter_log_by_app(page: Page, app_name: str) -> None:
+    page.get_by_label("Apps", exact=True).select_option(label=app_name)
+    expect_every_row(page, "App", app_name)
+
+
+def expect_newest_event(page: Page, activity: str, user: str) -> None:
+    row = log_rows(page).first
+    expect(row.locator("td").nth(0)).to_have_text(exactly(activity))
+    expect(row.locator("td").nth(2)).to_have_text(exactly(user))
