@@ -182,10 +182,12 @@ def test_scope_the_app_does_not_ask_for_is_refused(session, people, sync_app):
         lifecycle.consent(session, people["acme"], sync_app, people["admin"], ["files.read"])
 
 
-def test_only_admins_connect_an_app_for_the_whole_workspace(session, people, sync_app):
+def test_only_admins_may_connect_an_app_for_the_whole_workspace(session, people, sync_app):
     with pytest.raises(LifecycleError, match="ask an admin"):
-        lifecycle.consent(session, people["acme"], sync_app, people["user"], ["contacts.read"])
-    assert installation_of(session, sync_app) is None
+        lifecycle.check_may_consent(people["acme"], sync_app, people["user"])
+    lifecycle.check_may_consent(people["acme"], sync_app, people["admin"])
+    sync_app.install_level = "user"
+    lifecycle.check_may_consent(people["acme"], sync_app, people["user"])
 
 
 def test_a_user_cannot_consent_for_another_workspace(session, people, sync_app):

@@ -9,8 +9,8 @@ Decisions worth knowing:
   had) until a new grant replaces them.
 - A reinstall starts a new life: `installed_at`/`installed_by` become the reinstall's (the log keeps
   the earlier installs). For user-level apps they stay those of the first grant of that life.
-- Account-level and multi-account apps act for the whole workspace, so only admins consent to
-  them; each user consents to a user-level app for themself.
+- Account-level and multi-account apps act for the whole workspace, so the consent page lets
+  only admins connect them (check_may_consent); each user connects a user-level app for themself.
 - Required and conditionally required scopes are always part of a grant; optional scopes are
   granted when the app asks for them and the plan covers them, otherwise silently left out (they
   then show under "Requires upgrade").
@@ -97,8 +97,8 @@ def grantable_scopes(session: Session, workspace: Workspace, app: App,
 
 
 def check_may_consent(workspace: Workspace, app: App, user: User) -> None:
-    """Anyone connects a user-level app for themself; an app that acts for the whole workspace
-    (account or multi-account) is connected by an admin."""
+    """The consent page's policy: anyone connects a user-level app for themself; an app that acts
+    for the whole workspace (account or multi-account) is connected by an admin."""
     if user.workspace_id != workspace.id:
         raise LifecycleError("You can only connect apps to your own workspace.")
     if app.install_level != "user" and not user.is_admin:
@@ -108,8 +108,12 @@ def check_may_consent(workspace: Workspace, app: App, user: User) -> None:
 
 def consent(session: Session, workspace: Workspace, app: App, user: User,
             requested_scopes: list[str]) -> Grant:
-    """Records a user's consent: a new grant, and the installation's change with one event."""
-    check_may_consent(workspace, app, user)
+    """Records a user's consent: a new grant, and the installation's change with one event.
+
+    Who may consent is the caller's policy (see check_may_consent); this only insists that the
+    user belongs to the workspace."""
+    if user.workspace_id != workspace.id:
+        raise LifecycleError("You can only connect apps to your own workspace.")
     scopes = grantable_scopes(session, workspace, app, list(requested_scopes))
     now = utcnow()
     installation = session.scalar(select(Installation).where(

@@ -10,7 +10,7 @@ from flask import Blueprint, current_app, jsonify, render_template, request
 from flask_login import current_user, login_required
 
 from webapp.extensions import csrf, db
-from webapp.services.lifecycle import LifecycleError, consent
+from webapp.services.lifecycle import LifecycleError, check_may_consent, consent
 from webapp.services.oauth.consent import consent_view
 from webapp.services.oauth.server import (authorization_server, init_oauth, server_metadata,
                                           with_iss)
@@ -66,6 +66,7 @@ def authorize():
         response = authorization_server.create_authorization_response(grant_user=None, grant=grant)
         return _redirect_with_iss(response)
     try:
+        check_may_consent(workspace, app, current_user)
         grant.request.console_grant = consent(db.session, workspace, app, current_user, scopes)
     except LifecycleError as error:
         db.session.rollback()

@@ -21,6 +21,7 @@ from webapp.services.oauth.endpoints import IntrospectionEndpoint, RevocationEnd
 from webapp.services.oauth.grants import (AuthorizationCodeGrant, RefreshTokenGrant,
                                           StrictCodeChallenge)
 from webapp.services.oauth.tokens import hash_secret
+from webapp.services.scopes import default_scope_catalogue
 
 ACCESS_TOKEN_LIFETIME = 3600
 REFRESH_TOKEN_LIFETIME = timedelta(days=90)
@@ -81,6 +82,8 @@ def with_iss(location: str, issuer: str) -> str:
 def server_metadata(public_url: str) -> dict:
     """RFC 8414 authorization server metadata."""
     scopes = list(db.session.scalars(select(Scope.name).order_by(Scope.name)))
+    if not scopes:  # before anything was registered: the catalogue that registration will load
+        scopes = sorted(entry["name"] for entry in default_scope_catalogue())
     return {
         "issuer": public_url,
         "authorization_endpoint": f"{public_url}/oauth/authorize",
