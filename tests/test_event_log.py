@@ -93,6 +93,12 @@ def test_it_filters_from_a_day_and_to_a_day(session, world):
     assert [r.occurred_at.day for r in rows(session, acme.id, date_to=date(2026, 11, 2))] == [2, 1]
 
 
+def test_the_far_ends_of_the_calendar_are_valid_dates(session, world):
+    acme = world["people"]["acme"]
+    filters = parse(session, world, **{"from": "0001-01-01", "to": "9999-12-31"})
+    assert len(event_log.fetch_page(session, acme.id, filters).rows) == 6
+
+
 def test_it_combines_filters(session, world):
     people, acme = world["people"], world["people"]["acme"]
     combined = rows(session, acme.id, activity="installed", user_id=people["admin"].id,

@@ -153,7 +153,9 @@ def _log_query(workspace_id: int, filters: LogFilters, after: tuple[datetime, in
     # SQLite seeks with one upper bound only, so give it one: the cursor's position or the end of
     # "To", whichever comes first (the other is then implied). Otherwise a deep page would be
     # reached by walking every row between "To" and the cursor.
-    end = _start_of(filters.date_to + timedelta(days=1)) if filters.date_to is not None else None
+    end = None
+    if filters.date_to is not None and filters.date_to < date.max:  # 9999-12-31 ends nothing
+        end = _start_of(filters.date_to + timedelta(days=1))
     if after is not None and (end is None or after[0] < end):
         moment, event_id = after
         # The first term is a plain range the (…, occurred_at, id) indexes can seek to; the second
