@@ -21,7 +21,7 @@ EVENTS = 300
 
 @pytest.fixture
 def demo(session):
-    result = seed_demo(session, event_count=EVENTS, password="demo-password")
+    result = seed_demo(session, event_count=EVENTS)
     return result, session.scalar(select(Workspace).where(Workspace.slug == "demo"))
 
 
@@ -44,6 +44,8 @@ def test_the_demo_workspace_has_the_named_users_and_two_teams(demo, session):
     assert users["user@example.com"].role == "user"
     assert all(" " in u.name for u in users.values()), "people have first and last names"
     assert len(users) > 3 and sum(not u.active for u in users.values()) == 1
+    for email in ("superadmin@example.com", "admin@example.com", "user@example.com"):
+        assert authenticate(session, email, "demo-password") is not None
     teams = session.scalars(select(Team).where(Team.workspace_id == workspace.id)).all()
     assert len(teams) == 2 and all(team.members for team in teams)
 
@@ -174,6 +176,11 @@ def test_the_command_seeds_sets_passwords_and_reports(app, browser):
     with app.app_context():
         assert authenticate(db.session, "user@example.com", "changed-again-7") is not None
         assert db.session.scalar(select(func.count()).select_from(Event)) == events_after_first_run
+
+    # A routine re-run (as `make run` does) keeps the passwords people use.
+    assert runner.invoke(args=["demo", "seed"]).exit_code == 0
+    with app.app_context():
+        assert authenticate(db.session, "admin@example.com", "changed-again-7") is not None
 
 
 def test_a_short_password_is_refused_with_a_clear_message(app):

@@ -12,8 +12,9 @@ demo = AppGroup("demo", help="Demo data.")
 @click.option("--events", "event_count", default=2000, show_default=True, type=click.IntRange(min=0),
               help="How many log events to spread over the past 90 days (only while the demo "
                    "workspace has none).")
-@click.option("--password", default="demo-password", show_default=True,
-              help="Password of the demo users.")
+@click.option("--password", default=None,
+              help="Password of the demo users (new users get demo-password when omitted; "
+                   "given, it also resets the existing demo users' passwords).")
 def seed_command(event_count: int, password: str) -> None:
     """Create the demo workspace, its users, the catalogue and installations (idempotent)."""
     from webapp.services.accounts import AccountError

@@ -28,6 +28,7 @@ from webapp.services.installations import compute_flags, plan_covers
 from webapp.services.scopes import load_scope_catalogue
 
 WORKSPACE_SLUG = "demo"
+DEFAULT_PASSWORD = "demo-password"
 FIRST_PORT = 8910
 
 
@@ -64,10 +65,10 @@ def _slugify(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
-def seed_demo(session: Session, event_count: int = 2000, password: str = "demo-password",
+def seed_demo(session: Session, event_count: int = 2000, password: str | None = None,
               now: datetime | None = None, random_seed: int = 2026) -> SeedResult:
     """Creates what is missing of the demo workspace and commits; returns the counts."""
-    if len(password) < 8:
+    if password is not None and len(password) < 8:
         raise AccountError("password must be at least 8 characters long")
     now = now or utcnow()
     people_data, catalogue = _data("demo_workspace.json"), _data("demo_catalogue.json")
@@ -95,11 +96,14 @@ def seed_demo(session: Session, event_count: int = 2000, password: str = "demo-p
     return result
 
 
-def _seed_people(session: Session, workspace: Workspace, entries: list[dict], password: str
+def _seed_people(session: Session, workspace: Workspace, entries: list[dict], password: str | None
                  ) -> dict[str, User]:
-    """The demo users share one password; it is hashed once (a hash costs a noticeable moment)."""
+    """New demo users get `password` (DEFAULT_PASSWORD when None); existing ones only when a
+    password is given, so a routine re-run keeps passwords. Hashed once: a hash takes a moment."""
     people: dict[str, User] = {}
     password_hash = None
+    reset_existing = password is not None
+    password = password or DEFAULT_PASSWORD
     for entry in entries:
         user = session.scalar(select(User).where(User.email == entry["email"]))
         if user is not None and user.workspace_id != workspace.id:
@@ -108,7 +112,10 @@ def _seed_people(session: Session, workspace: Workspace, entries: list[dict], pa
             user = User(workspace_id=workspace.id, email=entry["email"], name=entry["name"],
                         role=entry["role"], active=entry.get("active", True))
             session.add(user)
-        if user.password_hash is None or not check_password_hash(user.password_hash, password):
+            needs_password = True
+        else:
+            needs_password = reset_existing and not check_password_hash(user.password_hash, password)
+        if needs_password:
             password_hash = password_hash or generate_password_hash(password)
             user.password_hash = password_hash
         people[user.email] = user
