@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from tests.conftest import make_app
 from webapp.database import utcnow
-from webapp.models import ExternalAccount, Token
+from webapp.models import ExternalAccount, Installation, Token
 from webapp.services import lifecycle
 from webapp.services.oauth.tokens import hash_secret
 
@@ -151,7 +151,6 @@ def test_a_revoked_or_expired_token_is_401(api, session, people, social, token):
 
 
 def social_installation(session, people, social):
-    from webapp.models import Installation
     return session.scalar(select(Installation).where(Installation.app_id == social.id,
                                                      Installation.workspace_id == people["acme"].id))
 
