@@ -260,8 +260,8 @@ def test_refresh_token_reuse_disconnects_once(session, people, sync_app):
     grant = lifecycle.consent(session, people["acme"], sync_app, people["admin"], ["contacts.read"])
     token = issue_token(session, grant, "1")
     session.commit()
-    assert lifecycle.revoke_grant_after_reuse(session, grant.id) is True
-    assert lifecycle.revoke_grant_after_reuse(session, grant.id) is False
+    assert lifecycle.revoke_grant(session, grant.id, "refresh_token_reuse") is True
+    assert lifecycle.revoke_grant(session, grant.id, "refresh_token_reuse") is False
     session.commit()
     session.refresh(token)
     assert token.revoked_at is not None
@@ -280,3 +280,18 @@ def test_other_workspace_user_with_own_workspace_installation_is_separate(sessio
         Installation.workspace_id == people["acme"].id))
     with pytest.raises(LifecycleError):
         lifecycle.disconnect_user_grant(session, acme_installation, other)
+
+
+def test_app_ending_one_users_grant_of_a_user_level_app_keeps_the_others(session, people):
+    app = make_app(session, "notes", name="Notes", install_level="user")
+    session.commit()
+    carol_grant = lifecycle.consent(session, people["acme"], app, people["user"], ["contacts.read"])
+    lifecycle.consent(session, people["acme"], app, people["admin"], ["contacts.read"])
+    session.commit()
+    assert lifecycle.revoke_grant(session, carol_grant.id, "revoked_by_app") is True
+    session.commit()
+    installation = installation_of(session, app)
+    assert installation.status == "connected"
+    assert events(session)[-1] == ("disconnected", None, {"user_grant": True, "reason": "revoked_by_app",
+                                                          "user_id": people["user"].id})
+    assert len(events(session)) == 3

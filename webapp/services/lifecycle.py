@@ -90,9 +90,13 @@ def grantable_scopes(session: Session, workspace: Workspace, app: App,
                and not plan_covers(workspace.plan, catalogue[name].min_plan)]
     if blocked:
         needed = max((catalogue[name].min_plan for name in blocked), key=plan_rank)
-        raise LifecycleError(f"{app.name} needs the {needed.title()} plan for {', '.join(blocked)}.")
-    optional = [name for name in (requested_scopes or asked) if name not in required
-                and (name not in catalogue or plan_covers(workspace.plan, catalogue[name].min_plan))]
+        raise LifecycleError(
+            f"{app.name} needs the {needed.title()} plan for {', '.join(blocked)}.")
+    def covered(name: str) -> bool:
+        return name not in catalogue or plan_covers(workspace.plan, catalogue[name].min_plan)
+
+    optional = [name for name in (requested_scopes or asked)
+                if name not in required and covered(name)]
     return _union(required, optional)
 
 
@@ -195,7 +199,7 @@ def disconnect(session: Session, installation: Installation, actor: User | None,
 
 
 def disconnect_user_grant(session: Session, installation: Installation, user: User) -> None:
-    """A user of a user-level app withdraws their own grant; when none remain, it is disconnected."""
+    """A user of a user-level app withdraws their own grant; with none left, it is disconnected."""
     if installation.workspace_id != user.workspace_id:
         raise LifecycleError("This app is not connected to your workspace.")
     grants = _active_grants(session, installation, user)
@@ -248,19 +252,18 @@ def scopes_for_reauthentication(session: Session, installation: Installation) ->
     return [view.name for view in groups.available_after_reauth]
 
 
-def revoke_grant_after_reuse(session: Session, grant_id: int,
-                             reason: str = "refresh_token_reuse") -> bool:
-    """Revokes a grant whose refresh token was replayed, with all its tokens, and logs it.
+def revoke_grant(session: Session, grant_id: int, reason: str) -> bool:
+    """The app ends one grant (it revoked its refresh token, or replayed a spent one): the grant
+    and all its tokens are revoked and the log shows Disconnected, with no actor.
 
-    The grant is claimed by a conditional UPDATE, so concurrent replays log it once. An account
-    level installation is disconnected; for a user-level app only that user's grant goes (the
-    installation is disconnected when it was the last one). Returns True for the request that
+    The grant is claimed by a conditional UPDATE, so concurrent calls log it once. An account or
+    multi-account installation is disconnected; for a user-level app only that user's grant goes
+    (the installation is disconnected when it was the last one). Returns True for the call that
     revoked it.
     """
-    now = utcnow()
     claimed = session.execute(
         update(Grant).where(Grant.id == grant_id, Grant.revoked_at.is_(None))
-        .values(revoked_at=now, revoked_reason=reason)
+        .values(revoked_at=utcnow(), revoked_reason=reason)
         .execution_options(synchronize_session=False)).rowcount
     revoke_grant_tokens(session, [grant_id])
     if claimed != 1:

@@ -81,7 +81,8 @@ def _scopes(data: dict, catalogue: set[str]) -> dict[str, list[str]]:
     if scopes is None:
         raise ManifestError("scopes", "is missing")
     if not isinstance(scopes, dict):
-        raise ManifestError("scopes", "must be an object with required, conditionally_required, optional")
+        raise ManifestError("scopes", "must be an object with required, conditionally_required "
+                                      "and optional")
     unknown_kinds = set(scopes) - set(SCOPE_KINDS)
     if unknown_kinds:
         raise ManifestError("scopes", f"unknown kind {', '.join(sorted(unknown_kinds))}")
@@ -147,8 +148,8 @@ def _resources(data: dict) -> list[dict]:
         minutes = resource.get("minutes")
         if not isinstance(minutes, int) or isinstance(minutes, bool) or minutes <= 0:
             raise ManifestError(f"{field}.minutes", "must be a positive whole number")
-        result.append({"title": title.strip()[:200], "url": _uri(resource.get("url"), f"{field}.url"),
-                       "minutes": minutes})
+        url = _uri(resource.get("url"), f"{field}.url")
+        result.append({"title": title.strip()[:200], "url": url, "minutes": minutes})
     return result
 
 
@@ -184,7 +185,8 @@ def validate_manifest(session: Session, data) -> dict:
         raise ManifestError("redirect_uris", "is missing")
     if not isinstance(redirect_uris, list) or not redirect_uris:
         raise ManifestError("redirect_uris", "must be a non-empty list of absolute URIs")
-    values["redirect_uris"] = [_uri(uri, f"redirect_uris[{i}]") for i, uri in enumerate(redirect_uris)]
+    values["redirect_uris"] = [_uri(uri, f"redirect_uris[{index}]")
+                               for index, uri in enumerate(redirect_uris)]
     values["health_url"] = _optional_uri(data, "health_url")
     values["webhook_url"] = _optional_uri(data, "webhook_url")
     catalogue = set(session.scalars(select(Scope.name)))

@@ -30,7 +30,8 @@ class ConsentView:
     reauthentication: bool = False
 
 
-def _already_granted(session: Session, workspace: Workspace, app: App, user: User) -> list[str] | None:
+def _already_granted(session: Session, workspace: Workspace, app: App,
+                     user: User) -> list[str] | None:
     """Scopes granted so far: the installation's for shared apps, the user's own for user-level
     apps. None when there is nothing in force to compare with."""
     installation = session.scalar(select(Installation).where(

@@ -7,7 +7,7 @@ from authlib.oauth2.rfc7662 import IntrospectionEndpoint as _IntrospectionEndpoi
 
 from webapp.database import utcnow
 from webapp.extensions import db
-from webapp.models import Installation, Token, User, Workspace
+from webapp.models import Token, User, Workspace
 from webapp.services.oauth.tokens import find_token_by_any, refresh_token_is_active, token_is_active
 
 CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
@@ -35,14 +35,10 @@ class RevocationEndpoint(_RevocationEndpoint):
         return token
 
     def revoke_token(self, token: Token, request) -> None:
-        from webapp.services.lifecycle import LifecycleError, disconnect
+        from webapp.services.lifecycle import revoke_grant
 
         if request.presented_kind == "refresh_token" and refresh_token_is_active(token):
-            installation = db.session.get(Installation, token.grant.installation_id)
-            try:
-                disconnect(db.session, installation, None, reason="revoked_by_app")
-            except LifecycleError:
-                pass  # already disconnected or uninstalled: revocation stays idempotent
+            revoke_grant(db.session, token.grant_id, reason="revoked_by_app")
         if request.presented_kind == "refresh_token":
             token.revoked_at = token.revoked_at or utcnow()
         else:
@@ -60,7 +56,10 @@ class IntrospectionEndpoint(_IntrospectionEndpoint):
                                         request.form.get("token_type_hint"))
         if token is None or not token.check_client(client):
             return None
-        active = refresh_token_is_active(token) if kind == "refresh_token" else token_is_active(token)
+        if kind == "refresh_token":
+            active = refresh_token_is_active(token)
+        else:
+            active = token_is_active(token)
         return (token, kind) if active else None
 
     def create_introspection_payload(self, found) -> dict:

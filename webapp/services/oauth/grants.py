@@ -125,9 +125,9 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
     def _reuse_detected(self, token: Token) -> None:
         """A refresh token presented after it was rotated: it may be stolen, so the whole grant
         goes (RFC 9700 4.14.2), and the installation shows Disconnected in the log."""
-        from webapp.services.lifecycle import revoke_grant_after_reuse
+        from webapp.services.lifecycle import revoke_grant
 
-        revoke_grant_after_reuse(db.session, token.grant_id)
+        revoke_grant(db.session, token.grant_id, reason="refresh_token_reuse")
         raise InvalidGrantError("The refresh token was already used; the authorization is revoked.")
 
     def authenticate_user(self, refresh_token: Token) -> User | None:
