@@ -139,3 +139,41 @@ def expect_newest_event(page: Page, activity: str, user: str) -> None:
     row = log_rows(page).first
     expect(row.locator("td").nth(0)).to_have_text(exactly(activity))
     expect(row.locator("td").nth(2)).to_have_text(exactly(user))
+
+
+def ensure_installed(page: Page, app_name: str) -> None:
+    """Installs the app from the marketplace unless the workspace already has it installed."""
+    page.goto("/settings/")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Marketplace").click()
+    page.get_by_label("Search apps").press_sequentially(app_name)
+    card = page.get_by_role("list", name="Apps").get_by_role("listitem").filter(
+        has=page.get_by_role("link", name=app_name, exact=True))
+    expect(card).to_have_count(1)
+    if card.get_by_role("button", name="Install").count():
+        install_from_marketplace(page, app_name)
+
+
+def uninstall(page: Page, app_name: str) -> None:
+    open_app_page(page, app_name)
+    page.get_by_role("button", name="Uninstall").click()
+    page.get_by_role("dialog", name=f"Uninstall {app_name}?").get_by_role("button", name="Uninstall").click()
+    expect(page.get_by_role("region", name="App status").get_by_text("Uninstalled")).to_be_visible()
+
+
+# --- notifications (issue 4) --------------------------------------------------------------------
+
+def open_notifications_tab(page: Page) -> None:
+    page.goto("/settings/")
+    open_connected_apps(page)
+    page.get_by_role("tab", name="Notifications").click()
+    expect(page.get_by_role("tab", name="Notifications")).to_have_attribute("aria-selected", "true")
+
+
+def notification_center(page: Page) -> Locator:
+    return page.get_by_role("button", name=re.compile(r"^Notification center"))
+
+
+def unread_count(page: Page) -> int:
+    text = notification_center(page).inner_text()
+    digits = re.findall(r"\d+", text)
+    return int(digits[-1]) if digits else 0
