@@ -106,6 +106,28 @@ def test_filters_combine(overview: Page):
     if user != "System":
         expect_every_row(page, "User", user)
 
+    # A reload (or a bookmark) of the pushed URL shows the same view.
+    app_id, activity_code = selected_value(page, "Apps"), selected_value(page, "Activity type")
+    page.reload()
+    expect(page.get_by_label("Apps", exact=True)).to_have_value(app_id)
+    expect(page.get_by_label("Activity type", exact=True)).to_have_value(activity_code)
+    expect(page.get_by_label("From", exact=True)).to_have_value(day)
+    expect(page.get_by_label("To", exact=True)).to_have_value(day)
+    expect_rows_between(page, day, day)
+    expect_every_row(page, "App", app)
+    expect_every_row(page, "Activity", activity)
+
+
+def test_from_after_to_is_explained_in_place(overview: Page):
+    page = overview
+    page.get_by_label("From", exact=True).fill("2026-11-20")
+    page.get_by_label("To", exact=True).fill("2026-11-10")
+    message = page.locator("#app-log-table").get_by_role("alert")
+    expect(message).to_be_visible()
+    expect(message).to_contain_text("From")
+    expect(log_rows(page)).to_have_count(0)
+    expect(page.get_by_role("heading", name="App summary")).to_be_visible()
+
 
 def test_the_back_button_restores_the_previous_filter(overview: Page):
     page = overview

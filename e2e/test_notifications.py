@@ -20,6 +20,15 @@ def create_rule(page: Page, name: str, app_name: str) -> None:
     page.get_by_label("In-app", exact=True).check()
     page.get_by_role("button", name="Next").click()
 
+    # Back keeps what was entered, then on again.
+    expect(page.get_by_label(app_name, exact=True)).to_be_visible()
+    page.get_by_role("button", name="Back").click()
+    expect(page.get_by_label("Notification name")).to_have_value(name)
+    expect(page.get_by_label("Notification type")).to_have_value("app_uninstall")
+    expect(page.get_by_label("Email", exact=True)).to_be_checked()
+    expect(page.get_by_label("In-app", exact=True)).to_be_checked()
+    page.get_by_role("button", name="Next").click()
+
     page.get_by_label(app_name, exact=True).check()
     page.get_by_role("button", name="Next").click()
 
