@@ -1,6 +1,7 @@
 """`flask demo seed`: a believable, idempotent demo workspace and its log."""
 from __future__ import annotations
 
+import re
 from collections import Counter
 from datetime import timedelta
 
@@ -188,3 +189,19 @@ def test_a_short_password_is_refused_with_a_clear_message(app):
     result = app.test_cli_runner().invoke(args=["demo", "seed", "--password", "short"])
     assert result.exit_code != 0
     assert "at least 8 characters" in result.output
+
+
+def test_every_demo_page_renders_and_the_summary_shows_each_number(demo, session, browser):
+    _, workspace = demo
+    admin = session.scalar(select(User).where(User.email == "admin@example.com"))
+    client = browser().login(admin, password="demo-password")
+    overview = client.get("/settings/connected-apps/").get_data(as_text=True)
+    numbers = dict(re.findall(r"<dt>([^<]+)</dt>\s*<dd>(\d+)</dd>", overview))
+    for label in ("Connected apps", "Disconnected", "Errors", "Updates available", "Upgrades available"):
+        assert int(numbers[label]) > 0, label
+    assert client.get("/settings/connected-apps/my-apps").status_code == 200
+    for installation in _installations(session, workspace):
+        page = client.get(f"/settings/connected-apps/apps/{installation.app.slug}")
+        assert page.status_code == 200, installation.app.slug
+    for app in session.scalars(select(App)):
+        assert client.get(f"/marketplace/{app.slug}").status_code == 200, app.slug
