@@ -205,3 +205,10 @@ def test_every_demo_page_renders_and_the_summary_shows_each_number(demo, session
         assert page.status_code == 200, installation.app.slug
     for app in session.scalars(select(App)):
         assert client.get(f"/marketplace/{app.slug}").status_code == 200, app.slug
+
+
+def test_a_demo_workspace_created_on_another_plan_is_moved_to_professional(session):
+    session.add(Workspace(slug="demo", name="Demo", plan="free"))
+    session.commit()
+    seed_demo(session, event_count=10)
+    assert session.scalar(select(Workspace.plan).where(Workspace.slug == "demo")) == "professional"

@@ -25,10 +25,12 @@ from webapp.services.accounts import AccountError, get_or_create_workspace
 from webapp.services.demo_events import LOG_DAYS, insert_generated_events
 from webapp.services.events import record_event
 from webapp.services.installations import compute_flags, plan_covers
+from webapp.services.lifecycle import refresh_flags
 from webapp.services.scopes import load_scope_catalogue
 
 WORKSPACE_SLUG = "demo"
 DEFAULT_PASSWORD = "demo-password"
+PLAN = "professional"
 FIRST_PORT = 8910
 
 
@@ -72,8 +74,12 @@ def seed_demo(session: Session, event_count: int = 2000, password: str | None = 
         raise AccountError("password must be at least 8 characters long")
     now = now or utcnow()
     people_data, catalogue = _data("demo_workspace.json"), _data("demo_catalogue.json")
-    workspace = get_or_create_workspace(session, WORKSPACE_SLUG, "Demo", plan="professional")
-    workspace.plan = "professional"  # the flags computed below assume it
+    workspace = get_or_create_workspace(session, WORKSPACE_SLUG, "Demo", plan=PLAN)
+    if workspace.plan != PLAN:  # e.g. created by `users create` first: flags follow the plan
+        workspace.plan = PLAN
+        for installation in session.scalars(
+                select(Installation).where(Installation.workspace_id == workspace.id)):
+            refresh_flags(session, installation, workspace)
     people = _seed_people(session, workspace, people_data["users"], password)
     teams = _seed_teams(session, workspace, people_data["teams"], people)
     load_scope_catalogue(session)
