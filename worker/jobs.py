@@ -6,13 +6,24 @@ from rq import get_current_job
 from webapp.extensions import db
 
 
+def _may_retry() -> bool:
+    job = get_current_job()
+    return job is not None and bool(job.retries_left)
+
+
+def send_deliveries(delivery_ids: list[int]) -> dict:
+    """Sends a batch of deliveries, each at most once (see webapp.services.notifications.outbox)."""
+    from webapp.services.notifications.outbox import deliver_many
+
+    outcome = deliver_many(db.session, list(delivery_ids), may_retry=_may_retry())
+    return {status: len(ids) for status, ids in outcome.items()}
+
+
 def send_delivery(delivery_id: int) -> str:
-    """Sends one delivery at most once (see webapp.services.notifications.outbox)."""
+    """Sends one delivery at most once."""
     from webapp.services.notifications.outbox import deliver
 
-    job = get_current_job()
-    may_retry = job is not None and bool(job.retries_left)
-    return deliver(db.session, delivery_id, may_retry=may_retry)
+    return deliver(db.session, delivery_id, may_retry=_may_retry())
 
 
 def send_due_notifications() -> dict:

@@ -125,3 +125,74 @@ def clock(monkeypatch):
                    "webapp.services.notifications.rules"):
         monkeypatch.setattr(f"{module}.utcnow", now)
     return now
+
+
+class PrivateRedis:
+    """A redis-server of the test's own, on a free port of 6391-6399; never the shared one."""
+
+    def __init__(self, tmp_path):
+        import subprocess  # noqa: F401  (used by start)
+
+        self.dir = tmp_path
+        self.port = next(p for p in range(6391, 6400) if _port_is_free(p))
+        self.process = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self):
+        import subprocess
+        import time
+
+        from redis import Redis
+
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", str(self.dir)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        probe = Redis(port=self.port, socket_connect_timeout=0.2)
+        for _ in range(100):
+            try:
+                probe.ping()
+                return self
+            except Exception:
+                time.sleep(0.05)
+        raise RuntimeError("private redis-server did not start")
+
+    def stop(self):
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+        self.process = None
+
+
+def _port_is_free(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+@pytest.fixture
+def private_redis(tmp_path):
+    server = PrivateRedis(tmp_path).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def private_app(app, private_redis, monkeypatch):
+    """The same database as `app`, with Redis at the private server (as a second process would)."""
+    from webapp import create_app
+
+    other = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+                        "REDIS_URL": private_redis.url, "PUBLIC_URL": "http://localhost",
+                        "SMTP_HOST": app.config["SMTP_HOST"], "SMTP_PORT": app.config["SMTP_PORT"],
+                        "NOTIFICATION_RETRY_INTERVALS": [0, 0, 0, 0, 0]})
+    yield other
+    with other.app_context():
+        db.session.remove()
+        db.engine.dispose()

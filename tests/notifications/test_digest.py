@@ -50,11 +50,12 @@ def test_an_install_makes_one_delivery_per_recipient_and_channel_and_running_twi
     assert lines[0]["app_url"] == "http://localhost/settings/connected-apps/apps/crm-sync"
     assert rows[0].payload["manage_url"].endswith(f"/notifications/{rule.id}/manage")
     assert {r.status for r in rows} == {"queued"}
-    assert rq_queue.count == 6
+    [job] = rq_queue.jobs  # one send job for the window's six deliveries
+    assert job.args == ([r.id for r in rows],)
 
     again = send_due(session, at(11))
     assert again.deliveries == 0 and len(deliveries(session)) == 6
-    assert rq_queue.count == 6
+    assert rq_queue.count == 1
 
 
 def test_an_empty_window_sends_nothing(session, people, clock, rq_queue):

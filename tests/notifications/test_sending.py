@@ -55,6 +55,7 @@ def test_a_sent_delivery_is_never_sent_again(app, session, people, clock, rq_que
     for row in deliveries(session):
         assert deliver(session, row.id) == "skipped"
         rq_queue.enqueue("worker.jobs.send_delivery", row.id)
+        rq_queue.enqueue("worker.jobs.send_deliveries", [row.id])
     relay(session, now=utcnow() + timedelta(hours=2), min_age=timedelta(0))
     run_worker(app)
     assert len(smtp_sink.messages) == 3
@@ -67,6 +68,7 @@ def test_in_app_deliveries_write_one_notification_each(app, session, people, clo
     run_worker(app)
     for row in deliveries(session):
         rq_queue.enqueue("worker.jobs.send_delivery", row.id)
+        rq_queue.enqueue("worker.jobs.send_deliveries", [row.id])
     run_worker(app)
     session.expire_all()
     notes = list(session.scalars(select(InAppNotification).order_by(InAppNotification.user_id)))

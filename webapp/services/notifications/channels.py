@@ -1,4 +1,5 @@
-"""Transports behind one interface: `send(delivery)` delivers or raises one of two errors.
+"""Transports behind one interface: `send(delivery)` delivers or raises one of two errors;
+`close()` releases what a batch of sends kept open.
 
 Transient errors (the server said try later, the network failed) are retried; permanent ones
 (the server refused for good) mark the delivery failed. Slack or webhooks would sit beside these.
@@ -24,6 +25,10 @@ class PermanentDeliveryError(Exception):
     """Trying again will not help."""
 
 
+class ServerUnavailable(TransientDeliveryError):
+    """The transport cannot be reached at all: the rest of a batch need not try."""
+
+
 def delivery_key(delivery: Delivery) -> str:
     """The outbox's unique key as one token: rule, recipient, channel and window start."""
     return (f"{delivery.rule_id}.{delivery.recipient_id}.{delivery.channel}."
@@ -42,6 +47,7 @@ class EmailChannel:
     def __init__(self, session: Session):
         self.session = session
         self.config = current_app.config
+        self._smtp: smtplib.SMTP | None = None
 
     def message_id(self, delivery: Delivery) -> str:
         domain = parseaddr(self.config["MAIL_FROM"])[1].rpartition("@")[2] or "localhost"
@@ -62,38 +68,57 @@ class EmailChannel:
         message.add_alternative(render_template("email/digest.html", **context), subtype="html")
         return message
 
+    def _connection(self) -> smtplib.SMTP:
+        if self._smtp is None:
+            try:
+                smtp = smtplib.SMTP(self.config["SMTP_HOST"], self.config["SMTP_PORT"], timeout=10)
+                if self.config.get("SMTP_STARTTLS"):
+                    smtp.starttls()
+                if self.config.get("SMTP_USERNAME"):
+                    smtp.login(self.config["SMTP_USERNAME"], self.config.get("SMTP_PASSWORD") or "")
+            except smtplib.SMTPResponseException as error:
+                raise _classify(error) from error
+            except (OSError, smtplib.SMTPException) as error:
+                raise ServerUnavailable(f"SMTP server unreachable: {error}") from error
+            self._smtp = smtp
+        return self._smtp
+
     def send(self, delivery: Delivery) -> None:
+        """Sends over a connection kept open for the rest of the batch (see close())."""
         recipient = self.session.get(User, delivery.recipient_id)
         message = self.build(delivery, recipient)
+        smtp = self._connection()
         try:
-            smtp = smtplib.SMTP(self.config["SMTP_HOST"], self.config["SMTP_PORT"], timeout=20)
-        except OSError as error:
-            raise TransientDeliveryError(f"SMTP server unreachable: {error}") from error
-        try:
-            if self.config.get("SMTP_STARTTLS"):
-                smtp.starttls()
-            if self.config.get("SMTP_USERNAME"):
-                smtp.login(self.config["SMTP_USERNAME"], self.config.get("SMTP_PASSWORD") or "")
             smtp.send_message(message)
         except smtplib.SMTPRecipientsRefused as error:
+            self.close()
             codes = [code for code, _ in error.recipients.values()]
-            text = "; ".join(f"{code} {reply.decode(errors='replace')}"
-                             for code, reply in error.recipients.values())
+            text = "; ".join(f"{code} {_decode(reply)}" for code, reply in error.recipients.values())
             if codes and all(code >= 500 for code in codes):
                 raise PermanentDeliveryError(f"Recipient refused: {text}") from error
             raise TransientDeliveryError(f"Recipient deferred: {text}") from error
         except smtplib.SMTPResponseException as error:
-            text = f"{error.smtp_code} {_decode(error.smtp_error)}"
-            if error.smtp_code >= 500:
-                raise PermanentDeliveryError(f"SMTP server refused: {text}") from error
-            raise TransientDeliveryError(f"SMTP server deferred: {text}") from error
+            self.close()
+            raise _classify(error) from error
         except (OSError, smtplib.SMTPException) as error:
+            self.close()
             raise TransientDeliveryError(f"SMTP failed: {error}") from error
-        finally:
-            try:
-                smtp.quit()
-            except (OSError, smtplib.SMTPException):
-                smtp.close()
+
+    def close(self) -> None:
+        smtp, self._smtp = self._smtp, None
+        if smtp is None:
+            return
+        try:
+            smtp.quit()
+        except (OSError, smtplib.SMTPException):
+            smtp.close()
+
+
+def _classify(error: smtplib.SMTPResponseException) -> Exception:
+    text = f"{error.smtp_code} {_decode(error.smtp_error)}"
+    if error.smtp_code >= 500:
+        return PermanentDeliveryError(f"SMTP server refused: {text}")
+    return TransientDeliveryError(f"SMTP server deferred: {text}")
 
 
 def _decode(value) -> str:
@@ -120,6 +145,9 @@ class InAppChannel:
             delivery_id=delivery.id, title=digest_title(payload)[:200], body=body,
             link=payload.get("link") or _first_app_link(payload)))
         self.session.flush()
+
+    def close(self) -> None:
+        pass
 
 
 def _first_app_link(payload: dict) -> str:

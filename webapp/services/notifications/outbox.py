@@ -5,10 +5,12 @@ Guarantees, and their one limit:
   relay enqueues them once it answers, so an outage delays messages and loses none.
 - A job claims its row with one conditional UPDATE; a row already sent, or being sent under a
   live lease, is skipped, so a second scheduler, a re-run job or a retried job never re-sends it.
-- A worker killed while sending leaves its row "sending"; when the lease expires the relay queues
-  it again and another worker sends it. If the kill fell between the SMTP server accepting the
-  message and the database recording it, that message arrives twice: at most one duplicate per
-  killed worker, recognisable by the same Message-ID (derived from the delivery key).
+- A send job claims its batch of rows and records each row as sent as soon as the SMTP server
+  has accepted it. A worker killed mid-batch leaves the rest "sending"; when the lease expires
+  the relay queues them again and another worker sends them. If the kill fell between the SMTP
+  server accepting a message and the database recording it, that one message arrives twice:
+  at most one duplicate per killed worker, recognisable by its Message-ID (derived from the
+  delivery key, so both copies carry the same one).
 """
 from __future__ import annotations
 
@@ -24,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from webapp.database import utcnow
 from webapp.models import Delivery
-from webapp.services.notifications.channels import (PermanentDeliveryError,
+from webapp.services.notifications.channels import (PermanentDeliveryError, ServerUnavailable,
                                                     TransientDeliveryError, channel_for)
 from webapp.services.notifications.digest import ClosedWindow, close_due_windows
 
@@ -40,11 +42,13 @@ STALE_QUEUED = timedelta(minutes=30)
 MAX_ATTEMPTS = 8
 RETRY_INTERVALS = (10, 30, 60, 300, 900)
 BATCH = 1000
-SEND_JOB = "worker.jobs.send_delivery"
+# Deliveries per send job: one claim, one SMTP connection and one forked work horse per job.
+JOB_SIZE = 20
+SEND_JOB = "worker.jobs.send_deliveries"
 
 
 def enqueue_deliveries(session: Session, ids: list[int]) -> int:
-    """Queues one send job per delivery; returns how many were queued (0 when Redis is down)."""
+    """Queues send jobs for the deliveries; returns how many were queued (0 when Redis is down)."""
     if not ids:
         return 0
     from rq import Queue, Retry
@@ -54,11 +58,12 @@ def enqueue_deliveries(session: Session, ids: list[int]) -> int:
     intervals = list(current_app.config.get("NOTIFICATION_RETRY_INTERVALS", RETRY_INTERVALS))
     try:
         target = queue()
+        chunks = [ids[i:i + JOB_SIZE] for i in range(0, len(ids), JOB_SIZE)]
         target.enqueue_many([
-            Queue.prepare_data(SEND_JOB, args=(delivery_id,), timeout=JOB_TIMEOUT,
+            Queue.prepare_data(SEND_JOB, args=(chunk,), timeout=JOB_TIMEOUT,
                                retry=Retry(max=len(intervals), interval=intervals),
-                               description=f"send delivery {delivery_id}")
-            for delivery_id in ids])
+                               description=f"send deliveries {chunk[0]}..{chunk[-1]}")
+            for chunk in chunks])
     except RedisError as error:
         log.warning("Redis unavailable, %d deliveries wait for the relay: %s", len(ids), error)
         return 0
@@ -133,44 +138,89 @@ def send_due(session: Session, at: datetime | None = None) -> SendDueReport:
 
 
 def deliver(session: Session, delivery_id: int, may_retry: bool = False) -> str:
-    """Claims the delivery and sends it once. Returns sent / failed / skipped.
+    """Claims one delivery and sends it once. Returns sent / failed / skipped."""
+    outcome = deliver_many(session, [delivery_id], may_retry)
+    return next((status for status, ids in outcome.items() if delivery_id in ids), "skipped")
 
-    A transient error with retries left puts the row back to "queued" and re-raises, so RQ's
-    Retry runs the job again later; without retries left the delivery is marked failed.
-    """
+
+def _claim(session: Session, ids: list[int]) -> list[int]:
     now = utcnow()
-    claim = (update(Delivery)
-             .where(Delivery.id == delivery_id,
-                    or_(Delivery.status.in_(("pending", "queued")),
-                        and_(Delivery.status == "sending", Delivery.claimed_at < now - LEASE)))
-             .values(status="sending", claimed_at=now, attempts=Delivery.attempts + 1)
-             .execution_options(synchronize_session=False))
-    if session.execute(claim).rowcount != 1:
-        session.rollback()
-        return "skipped"
+    claimed = session.scalars(
+        update(Delivery)
+        .where(Delivery.id.in_(ids),
+               or_(Delivery.status.in_(("pending", "queued")),
+                   and_(Delivery.status == "sending", Delivery.claimed_at < now - LEASE)))
+        .values(status="sending", claimed_at=now, attempts=Delivery.attempts + 1)
+        .returning(Delivery.id)
+        .execution_options(synchronize_session=False)).all()
     session.commit()
+    return sorted(claimed)
+
+
+def deliver_many(session: Session, ids: list[int], may_retry: bool = False) -> dict[str, list[int]]:
+    """Claims the deliveries still to send (one UPDATE) and sends each, committing each result.
+
+    Rows already sent, failed, or claimed under a live lease are skipped. A transient error with
+    retries left puts its row back to "queued" and, once the batch is done, raises so that RQ's
+    Retry runs the job again (the retry finds only those rows still to send); without retries
+    left the row is marked failed. Permanent errors mark the row failed at once.
+    """
+    outcome: dict[str, list[int]] = {"sent": [], "failed": [], "queued": [], "skipped": []}
+    claimed = _claim(session, ids)
+    outcome["skipped"] = [i for i in ids if i not in set(claimed)]
+    channels: dict[str, object] = {}
+    transient: list[str] = []
+    unavailable: str | None = None
+    try:
+        for delivery_id in claimed:
+            if unavailable:  # the server is down: the rest of the batch waits for the retry
+                status, error = "transient", unavailable
+            else:
+                status, error = _send_one(session, delivery_id, channels)
+                if status == "unavailable":
+                    status, unavailable = "transient", error
+            if status == "transient":
+                status = "queued" if may_retry else "failed"
+                transient.append(error)
+            if status != "sent":
+                _finish(session, delivery_id, status, error)
+            outcome[status].append(delivery_id)
+    finally:
+        for channel in channels.values():
+            channel.close()
+    if transient and may_retry:
+        raise TransientDeliveryError(f"{len(transient)} deliveries will be retried: {transient[-1]}")
+    return outcome
+
+
+def _send_one(session: Session, delivery_id: int, channels: dict) -> tuple[str, str | None]:
     delivery = session.get(Delivery, delivery_id, populate_existing=True)
     try:
-        channel_for(delivery.channel, session).send(delivery)
+        if delivery.channel not in channels:
+            channels[delivery.channel] = channel_for(delivery.channel, session)
+        channels[delivery.channel].send(delivery)
         delivery.status, delivery.sent_at, delivery.last_error = "sent", utcnow(), None
+        # Recorded at once: a worker killed later in the batch re-sends nothing before this.
         session.commit()
-        return "sent"
+        return "sent", None
     except IntegrityError:
         # Another worker already wrote this in-app notification: the delivery is done.
         session.rollback()
         _finish(session, delivery_id, "sent", None)
-        return "sent"
+        return "sent", None
     except PermanentDeliveryError as error:
         session.rollback()
-        _finish(session, delivery_id, "failed", str(error))
-        return "failed"
-    except Exception as error:  # transient, or a bug: retried like a transient error
+        return "failed", str(error)
+    except ServerUnavailable as error:
         session.rollback()
-        message = str(error) if isinstance(error, TransientDeliveryError) else f"{type(error).__name__}: {error}"
-        _finish(session, delivery_id, "queued" if may_retry else "failed", message)
-        if may_retry:
-            raise
-        return "failed"
+        return "unavailable", str(error)
+    except TransientDeliveryError as error:
+        session.rollback()
+        return "transient", str(error)
+    except Exception as error:  # a bug or an outage: retried like a transient error
+        session.rollback()
+        log.exception("delivery %s could not be sent", delivery_id)
+        return "transient", f"{type(error).__name__}: {error}"
 
 
 def _finish(session: Session, delivery_id: int, status: str, error: str | None) -> None:
