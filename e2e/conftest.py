@@ -1,5 +1,9 @@
 """End-to-end fixtures: the real console on a free port, an SMTP sink, the sample app, Chromium.
 
+Environment: E2E_REDIS_URL (default redis://127.0.0.1:6379/7, flushed at the start),
+E2E_DATABASE_URL (default a temporary SQLite file; a PostgreSQL database given here is emptied),
+E2E_CHROMIUM (default /usr/bin/chromium).
+
 This is a test root of its own (`pytest e2e`): it shares nothing with tests/conftest.py, so the
 `browser`, `context` and `page` fixtures here are pytest-playwright's.
 """
@@ -148,6 +152,21 @@ class Console:
         return self.cli("worker", "--burst")
 
 
+def _database_url(workdir: Path) -> str:
+    """SQLite in a temporary folder; or E2E_DATABASE_URL (PostgreSQL), emptied first."""
+    url = os.environ.get("E2E_DATABASE_URL")
+    if not url:
+        return f"sqlite:///{workdir}/e2e.sqlite3"
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(sa.text("DROP SCHEMA public CASCADE"))
+        connection.execute(sa.text("CREATE SCHEMA public"))
+    engine.dispose()
+    return url
+
+
 def _flush_own_redis_db() -> None:
     # Only the e2e database number: leftover jobs of an earlier run must not leak into this one.
     from redis import Redis
@@ -163,7 +182,7 @@ def console(tmp_path_factory, smtp_sink):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("FLASK_", "DATABASE_", "SMTP_"))}
     env.update({
         "APP_ENV": "development",
-        "DATABASE_URL": f"sqlite:///{workdir}/e2e.sqlite3",
+        "DATABASE_URL": _database_url(workdir),
         "REDIS_URL": E2E_REDIS_URL,
         "PUBLIC_URL": url,
         "SECRET_KEY": secrets.token_hex(32),
