@@ -18,7 +18,7 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -98,6 +98,7 @@ class SmtpSink:
         self.messages: list[EmailMessage] = []
         self.recipients: list[list[str]] = []
         self._lock = threading.Lock()
+        self.port: int | None = None
 
     async def handle_DATA(self, server, session, envelope):
         message = message_from_bytes(envelope.original_content or envelope.content, policy=policy.default)
@@ -136,8 +137,6 @@ def smtp_sink():
 class Console:
     url: str
     env: dict
-    workdir: Path
-    processes: list = field(default_factory=list)
 
     def cli(self, *args: str, timeout: float = 120, check: bool = True) -> subprocess.CompletedProcess:
         """Runs `flask --app wsgi ARGS` against the live server's database and Redis."""
@@ -191,7 +190,7 @@ def console(tmp_path_factory, smtp_sink):
         "MAIL_FROM": "Connected Apps <noreply@example.com>",
         "PYTHONUNBUFFERED": "1",
     })
-    console = Console(url=url, env=env, workdir=workdir)
+    console = Console(url=url, env=env)
     _flush_own_redis_db()
     console.cli("db", "upgrade")
     console.cli("demo", "seed", "--events", "500", timeout=300)
