@@ -12,10 +12,11 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
+from functools import lru_cache
 from typing import Iterable, Iterator, Mapping, NamedTuple
 
 from itsdangerous import BadData, URLSafeSerializer
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from webapp.models import ACTIVITIES, App, Event, Installation, User
@@ -136,44 +137,69 @@ def _start_of(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=timezone.utc)
 
 
-def _log_query(workspace_id: int, filters: LogFilters, after: tuple[datetime, int] | None, limit: int):
+@lru_cache(maxsize=None)
+def _log_statement(activity: bool, user: bool, app: bool, start: bool, end: bool, after: bool,
+                   limit: int):
+    """The log query for one combination of filters, built once: values travel as parameters.
+
+    Building a SQLAlchemy statement costs more than running this one on a million rows, so each
+    of the few possible shapes is built on first use and reused.
+    """
     query = (select(Event.id, Event.activity, App.name, User.name, Event.occurred_at, Event.details)
              .select_from(Event)
              .join(App, App.id == Event.app_id)
              .outerjoin(User, User.id == Event.actor_id)
-             .where(Event.workspace_id == workspace_id))
-    if filters.activity is not None:
-        query = query.where(Event.activity == filters.activity)
-    if filters.user_id is not None:
-        query = query.where(Event.actor_id == filters.user_id)
-    if filters.app_id is not None:
-        query = query.where(Event.app_id == filters.app_id)
+             .where(Event.workspace_id == bindparam("workspace_id")))
+    if activity:
+        query = query.where(Event.activity == bindparam("activity"))
+    if user:
+        query = query.where(Event.actor_id == bindparam("user_id"))
+    if app:
+        query = query.where(Event.app_id == bindparam("app_id"))
+    if start:
+        query = query.where(Event.occurred_at >= bindparam("start"))
+    if after:
+        # The first term is a plain range the (…, occurred_at, id) indexes can seek to; the second
+        # keeps rows of the same instant that come after the cursor in (occurred_at, id) order.
+        moment = bindparam("after_time", type_=Event.occurred_at.type)
+        query = query.where(Event.occurred_at <= moment,
+                            or_(Event.occurred_at < moment,
+                                and_(Event.occurred_at == moment, Event.id < bindparam("after_id"))))
+    elif end:
+        query = query.where(Event.occurred_at < bindparam("end"))
+    # A bare LIMIT: SQLAlchemy's SQLite dialect would add "OFFSET 0" to .limit(), and this log
+    # never pages by offset.
+    return query.order_by(Event.occurred_at.desc(), Event.id.desc()).suffix_with(f"LIMIT {int(limit)}")
+
+
+def _log_query(workspace_id: int, filters: LogFilters, after: tuple[datetime, int] | None, limit: int):
+    """The statement and parameters for one page of the log."""
+    params: dict = {"workspace_id": workspace_id, "activity": filters.activity,
+                    "user_id": filters.user_id, "app_id": filters.app_id}
     if filters.date_from is not None:
-        query = query.where(Event.occurred_at >= _start_of(filters.date_from))
+        params["start"] = _start_of(filters.date_from)
     # SQLite seeks with one upper bound only, so give it one: the cursor's position or the end of
     # "To", whichever comes first (the other is then implied). Otherwise a deep page would be
     # reached by walking every row between "To" and the cursor.
     end = None
     if filters.date_to is not None and filters.date_to < date.max:  # 9999-12-31 ends nothing
         end = _start_of(filters.date_to + timedelta(days=1))
-    if after is not None and (end is None or after[0] < end):
-        moment, event_id = after
-        # The first term is a plain range the (…, occurred_at, id) indexes can seek to; the second
-        # keeps rows of the same instant that come after the cursor in (occurred_at, id) order.
-        query = query.where(Event.occurred_at <= moment,
-                            or_(Event.occurred_at < moment, and_(Event.occurred_at == moment,
-                                                                  Event.id < event_id)))
-    elif end is not None:  # "To" includes the whole day
-        query = query.where(Event.occurred_at < end)
-    # A bare LIMIT: SQLAlchemy's SQLite dialect would add "OFFSET 0" to .limit(), and this log
-    # never pages by offset.
-    return query.order_by(Event.occurred_at.desc(), Event.id.desc()).suffix_with(f"LIMIT {int(limit)}")
+    use_after = after is not None and (end is None or after[0] < end)
+    if use_after:
+        params["after_time"], params["after_id"] = after
+    elif end is not None:
+        params["end"] = end
+    statement = _log_statement(filters.activity is not None, filters.user_id is not None,
+                               filters.app_id is not None, filters.date_from is not None,
+                               end is not None, use_after, limit)
+    return statement, {name: value for name, value in params.items() if value is not None}
 
 
 def fetch_page(session: Session, workspace_id: int, filters: LogFilters,
                after: tuple[datetime, int] | None = None, limit: int = PAGE_SIZE) -> LogPage:
     """One page of rows, newest first, after the keyset position `after` (exclusive)."""
-    result = session.execute(_log_query(workspace_id, filters, after, limit + 1)).all()
+    statement, params = _log_query(workspace_id, filters, after, limit + 1)
+    result = session.execute(statement, params).all()
     rows = [LogRow(*record) for record in result[:limit]]
     next_key = rows[-1].key if len(result) > limit else None
     return LogPage(rows=rows, next_key=next_key)

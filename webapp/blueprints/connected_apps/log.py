@@ -4,7 +4,8 @@ Interface used by the page views:
     page_with_log(template, fixed_app_id=None, **context)
 renders `template` with `context` plus `log` (everything `connected_apps/_app_log.html` needs),
 or, when htmx targets the log table (id "app-log-table") or asks for more rows ("app-log-more"),
-only that fragment. Filters come from the query string, so the pushed URL restores the view.
+only that fragment (`log_fragment_requested()` tells a view so beforehand). Filters come from the
+query string, so the pushed URL restores the view.
 """
 from __future__ import annotations
 
@@ -63,6 +64,12 @@ class LogView:
 def _fragment_requested(element_id: str) -> bool:
     # A history restore wants the whole page even if other htmx headers came along.
     return bool(htmx) and element_id in (htmx.target, htmx.trigger) and not htmx.history_restore_request
+
+
+def log_fragment_requested() -> bool:
+    """True when only the log's table or next rows will be rendered: a page view can then skip
+    work for sections that will not be shown."""
+    return _fragment_requested(LOG_TABLE_ID) or _fragment_requested(LOG_MORE_ID)
 
 
 def _build_log(fixed_app_id: int | None, with_options: bool) -> LogView:
