@@ -6,9 +6,9 @@ import re
 import requests
 from playwright.sync_api import Page, expect
 
-from e2e.flows import (SUPER_ADMIN, consent, expect_newest_event, filter_log_by_app,
+from e2e.flows import (SUPER_ADMIN, consent, ensure_installed, expect_newest_event, filter_log_by_app,
                        install_from_marketplace, my_name, open_app_page, open_connected_apps,
-                       scope_group)
+                       scope_group, summary_numbers)
 
 NEW_SCOPE = "contacts.write"  # what manifest-v2.json asks for beyond version 1
 
@@ -83,3 +83,38 @@ def test_install_reauthenticate_and_uninstall_the_sample_app(as_user, console, s
     page.get_by_role("button", name="Check token").click()
     expect(page.get_by_role("status").filter(has_text="inactive")).to_be_visible()
     expect(page.get_by_text("Token is inactive")).to_be_visible()
+
+
+def test_the_app_disconnects_itself_and_an_admin_reconnects_it(as_user, sample_app):
+    page: Page = as_user(SUPER_ADMIN)
+    page.goto("/settings/")
+    me = my_name(page)
+    name = sample_app.name
+    ensure_installed(page, name)
+    page.goto("/settings/")
+    open_connected_apps(page)
+    before = summary_numbers(page)
+
+    # The app revokes its own refresh token ("Disconnect" in Sample Notes).
+    page.goto(sample_app.url)
+    page.get_by_role("region", name="Workspace demo").get_by_role("button", name="Disconnect").click()
+    expect(page.get_by_role("status").filter(has_text="Disconnected from demo")).to_be_visible()
+
+    page.goto("/settings/")
+    open_connected_apps(page)
+    after = summary_numbers(page)
+    assert after["Connected apps"] == before["Connected apps"]
+    assert after["Disconnected"] == before["Disconnected"] + 1
+    filter_log_by_app(page, name)
+    expect_newest_event(page, "Disconnected", "System")
+
+    open_app_page(page, name)
+    status = page.get_by_role("region", name="App status")
+    expect(status.get_by_text("Disconnected", exact=True)).to_be_visible()
+    status.get_by_role("link", name="Reconnect").click()
+    consent(page, name)
+    expect(page.get_by_role("heading", name="Workspace demo")).to_be_visible()
+
+    open_app_page(page, name)
+    expect(page.get_by_role("region", name="App status").get_by_text("Connected", exact=True)).to_be_visible()
+    expect_newest_event(page, "Reconnected", me)
