@@ -29,8 +29,11 @@ def admin_required(view):
 
 
 def htmx_targets(element_id: str) -> bool:
-    """True when htmx asks for one fragment of the page (not merely any htmx request)."""
-    return bool(htmx) and element_id in (htmx.target, htmx.trigger)
+    """True when htmx asks for one fragment of the page (not merely any htmx request).
+
+    A history restore wants the whole page even if other htmx headers came along."""
+    return (bool(htmx) and element_id in (htmx.target, htmx.trigger)
+            and not htmx.history_restore_request)
 
 
 def render_page_or_fragment(template: str, block: str, target_id: str, status: int = 200, **context):

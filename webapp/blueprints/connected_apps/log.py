@@ -18,8 +18,9 @@ from flask_login import current_user, login_required
 
 from webapp.blueprints.connected_apps import bp
 from webapp.database import utcnow
-from webapp.extensions import db, htmx
+from webapp.extensions import db
 from webapp.services import event_log
+from webapp.web import htmx_targets
 
 LOG_TABLE_ID = "app-log-table"
 LOG_MORE_ID = "app-log-more"
@@ -61,15 +62,10 @@ class LogView:
         return url_for("connected_apps.export_log", **self.filters.as_args())
 
 
-def _fragment_requested(element_id: str) -> bool:
-    # A history restore wants the whole page even if other htmx headers came along.
-    return bool(htmx) and element_id in (htmx.target, htmx.trigger) and not htmx.history_restore_request
-
-
 def log_fragment_requested() -> bool:
     """True when only the log's table or next rows will be rendered: a page view can then skip
     work for sections that will not be shown."""
-    return _fragment_requested(LOG_TABLE_ID) or _fragment_requested(LOG_MORE_ID)
+    return htmx_targets(LOG_TABLE_ID) or htmx_targets(LOG_MORE_ID)
 
 
 def _build_log(fixed_app_id: int | None, with_options: bool) -> LogView:
@@ -89,9 +85,9 @@ def _build_log(fixed_app_id: int | None, with_options: bool) -> LogView:
 
 
 def page_with_log(template: str, fixed_app_id: int | None = None, **context):
-    if _fragment_requested(LOG_MORE_ID):
+    if htmx_targets(LOG_MORE_ID):
         template, with_options = "connected_apps/_log_rows.html", False
-    elif _fragment_requested(LOG_TABLE_ID):
+    elif htmx_targets(LOG_TABLE_ID):
         template, with_options = "connected_apps/_log_table.html", False
     else:
         with_options = True

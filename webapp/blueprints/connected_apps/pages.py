@@ -5,7 +5,7 @@ from flask import abort, request
 from flask_login import current_user, login_required
 
 from webapp.blueprints.connected_apps import bp
-from webapp.blueprints.connected_apps.log import page_with_log
+from webapp.blueprints.connected_apps.log import log_fragment_requested, page_with_log
 from webapp.extensions import db
 from webapp.services import installations, marketplace, summary
 from webapp.web import render_page_or_fragment
@@ -16,6 +16,8 @@ MY_APPS_TABLE_ID = "my-apps-table"
 @bp.route("/")
 @login_required
 def overview():
+    if log_fragment_requested():  # only the log's rows are rendered: skip the other sections
+        return page_with_log("connected_apps/overview.html")
     workspace_id = current_user.workspace_id
     return page_with_log("connected_apps/overview.html", active_tab="overview",
                          summary=summary.app_summary(db.session, workspace_id),

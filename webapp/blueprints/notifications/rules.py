@@ -5,7 +5,7 @@ from flask import abort, render_template, request
 from flask_login import current_user, login_required
 
 from webapp.blueprints.notifications import bp
-from webapp.extensions import db, htmx
+from webapp.extensions import db
 from webapp.models.notification import AUDIENCES, CHANNELS, FREQUENCIES, RULE_TYPES
 from webapp.services.notifications import rules as service
 from webapp.web import admin_required, htmx_targets
@@ -25,7 +25,7 @@ def _render(status: int = 200, headers: dict | None = None, **context):
     labels = dict(rule_types=RULE_TYPES, frequencies=FREQUENCIES, audiences=AUDIENCES,
                   channel_labels=CHANNELS)
     template = "notifications/index.html"
-    if htmx_targets(CONTENT_ID) and not htmx.history_restore_request:
+    if htmx_targets(CONTENT_ID):
         from jinja2_fragments.flask import render_block
 
         body = render_block(template, "notifications_content", active_tab="notifications",
