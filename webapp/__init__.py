@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 from webapp.settings import load_settings
 
@@ -13,8 +14,18 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
        "connect-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'")
 
 
+class IdConverter(IntegerConverter):
+    """`<int:...>` bounded by what an integer id column holds: a larger number in a URL is a 404,
+    not a database driver's overflow error."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
 def create_app(overrides: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
+    app.url_map.converters["int"] = IdConverter
     settings = load_settings(instance_path=app.instance_path)
     app.config.update(settings.flask_config())
     app.config["APP_ENV"] = settings.env
