@@ -45,13 +45,28 @@ def _error(error: OAuth2Error):
     return _problem(f"This app's authorization request is not valid: {description}")
 
 
+def _unprintable_parameter() -> str | None:
+    """The first authorization request parameter holding anything but printable ASCII, which
+    RFC 6749 (appendix A) never allows there."""
+    for name, value in [*request.args.items(multi=True), *request.form.items(multi=True)]:
+        if any(not " " <= char <= "~" for char in name + value):
+            return name
+    return None
+
+
 @bp.route("/oauth/authorize", methods=["GET", "POST"])
 @login_required
 def authorize():
+    if (name := _unprintable_parameter()) is not None:
+        return _problem("This app's authorization request is not valid: "
+                        f"{name!r} holds characters a request may not carry.")
     try:
         grant = authorization_server.get_consent_grant(end_user=current_user)
     except OAuth2Error as error:
         return _error(error)
+    except ValueError:  # Authlib refuses to quote a value with '"' or '\\' in its error description
+        return _problem("This app's authorization request is not valid: a parameter holds "
+                        "characters a request may not carry.")
     workspace = current_user.workspace
     asked_for = request.args.get("workspace")
     if asked_for and asked_for != workspace.slug:
