@@ -7,8 +7,10 @@ Transient errors (the server said try later, the network failed) are retried; pe
 from __future__ import annotations
 
 import smtplib
-from email.message import EmailMessage
-from email.utils import formataddr, parseaddr
+from email.header import Header
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.utils import formataddr, formatdate, parseaddr
 
 from flask import current_app, render_template
 from sqlalchemy import select
@@ -55,17 +57,19 @@ class EmailChannel:
         # server's acceptance and the database update) carries the same Message-ID both times.
         return f"<delivery.{delivery_key(delivery)}@{domain}>"
 
-    def build(self, delivery: Delivery, recipient: User) -> EmailMessage:
+    def build(self, delivery: Delivery, recipient: User) -> MIMEMultipart:
+        """A text and an HTML part (the classic MIME classes: much faster to build in bulk)."""
         payload = delivery.payload
         context = dict(digest=payload, recipient=recipient)
-        message = EmailMessage()
-        message["Subject"] = digest_title(payload)
+        message = MIMEMultipart("alternative")
+        message["Subject"] = Header(digest_title(payload), "utf-8")
         message["From"] = self.config["MAIL_FROM"]
-        message["To"] = formataddr((recipient.name, recipient.email))
+        message["To"] = formataddr((recipient.name, recipient.email), "utf-8")
+        message["Date"] = formatdate(usegmt=True)
         message["Message-ID"] = self.message_id(delivery)
         message["X-Delivery-Key"] = delivery_key(delivery)
-        message.set_content(render_template("email/digest.txt", **context))
-        message.add_alternative(render_template("email/digest.html", **context), subtype="html")
+        message.attach(MIMEText(render_template("email/digest.txt", **context), "plain", "utf-8"))
+        message.attach(MIMEText(render_template("email/digest.html", **context), "html", "utf-8"))
         return message
 
     def _connection(self) -> smtplib.SMTP:
@@ -85,11 +89,11 @@ class EmailChannel:
 
     def send(self, delivery: Delivery) -> None:
         """Sends over a connection kept open for the rest of the batch (see close())."""
-        recipient = self.session.get(User, delivery.recipient_id)
+        recipient = delivery.recipient or self.session.get(User, delivery.recipient_id)
         message = self.build(delivery, recipient)
         smtp = self._connection()
         try:
-            smtp.send_message(message)
+            smtp.sendmail(parseaddr(self.config["MAIL_FROM"])[1], [recipient.email], message.as_string())
         except smtplib.SMTPRecipientsRefused as error:
             self.close()
             codes = [code for code, _ in error.recipients.values()]
@@ -100,6 +104,9 @@ class EmailChannel:
         except smtplib.SMTPResponseException as error:
             self.close()
             raise _classify(error) from error
+        except TimeoutError as error:
+            self.close()
+            raise ServerUnavailable(f"SMTP server timed out: {error}") from error
         except (OSError, smtplib.SMTPException) as error:
             self.close()
             raise TransientDeliveryError(f"SMTP failed: {error}") from error

@@ -22,7 +22,7 @@ from flask import current_app
 from redis.exceptions import RedisError
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from webapp.database import utcnow
 from webapp.models import Delivery
@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 
 # Longer than a send job may run (JOB_TIMEOUT), so a live worker never loses its claim.
 LEASE = timedelta(seconds=120)
-JOB_TIMEOUT = 60
+JOB_TIMEOUT = 90
 # The normal path enqueues right after commit; the relay leaves younger rows to it.
 RELAY_MIN_AGE = timedelta(seconds=5)
 # Longer than RQ's last retry interval: a "queued" row this old lost its job (Redis flushed).
@@ -43,7 +43,7 @@ MAX_ATTEMPTS = 8
 RETRY_INTERVALS = (10, 30, 60, 300, 900)
 BATCH = 1000
 # Deliveries per send job: one claim, one SMTP connection and one forked work horse per job.
-JOB_SIZE = 20
+JOB_SIZE = 50
 SEND_JOB = "worker.jobs.send_deliveries"
 
 
@@ -168,15 +168,21 @@ def deliver_many(session: Session, ids: list[int], may_retry: bool = False) -> d
     outcome: dict[str, list[int]] = {"sent": [], "failed": [], "queued": [], "skipped": []}
     claimed = _claim(session, ids)
     outcome["skipped"] = [i for i in ids if i not in set(claimed)]
+    # Plain copies: they stay readable across the per-delivery commits below.
+    rows = [DeliveryToSend.of(row) for row in session.scalars(
+        select(Delivery).where(Delivery.id.in_(claimed))
+        .options(joinedload(Delivery.recipient)).order_by(Delivery.id)).unique()]
+    session.commit()
     channels: dict[str, object] = {}
     transient: list[str] = []
     unavailable: str | None = None
     try:
-        for delivery_id in claimed:
+        for delivery in rows:
+            delivery_id = delivery.id
             if unavailable:  # the server is down: the rest of the batch waits for the retry
                 status, error = "transient", unavailable
             else:
-                status, error = _send_one(session, delivery_id, channels)
+                status, error = _send_one(session, delivery, channels)
                 if status == "unavailable":
                     status, unavailable = "transient", error
             if status == "transient":
@@ -193,15 +199,41 @@ def deliver_many(session: Session, ids: list[int], may_retry: bool = False) -> d
     return outcome
 
 
-def _send_one(session: Session, delivery_id: int, channels: dict) -> tuple[str, str | None]:
-    delivery = session.get(Delivery, delivery_id, populate_existing=True)
+@dataclass(frozen=True)
+class Recipient:
+    id: int
+    name: str
+    email: str
+
+
+@dataclass(frozen=True)
+class DeliveryToSend:
+    """What a channel needs of a claimed delivery, read once per batch."""
+
+    id: int
+    workspace_id: int
+    rule_id: int
+    recipient_id: int
+    channel: str
+    window_start: datetime
+    payload: dict
+    recipient: Recipient
+
+    @classmethod
+    def of(cls, row: Delivery) -> "DeliveryToSend":
+        person = row.recipient
+        return cls(row.id, row.workspace_id, row.rule_id, row.recipient_id, row.channel,
+                   row.window_start, row.payload, Recipient(person.id, person.name, person.email))
+
+
+def _send_one(session: Session, delivery: DeliveryToSend, channels: dict) -> tuple[str, str | None]:
+    delivery_id = delivery.id
     try:
         if delivery.channel not in channels:
             channels[delivery.channel] = channel_for(delivery.channel, session)
         channels[delivery.channel].send(delivery)
-        delivery.status, delivery.sent_at, delivery.last_error = "sent", utcnow(), None
         # Recorded at once: a worker killed later in the batch re-sends nothing before this.
-        session.commit()
+        _finish(session, delivery_id, "sent", None)
         return "sent", None
     except IntegrityError:
         # Another worker already wrote this in-app notification: the delivery is done.
