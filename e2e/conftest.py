@@ -36,7 +36,7 @@ CHROMIUM = os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium")
 SAMPLE_APP_DIR = ROOT / "examples" / "sample_app"
 SAMPLE_APP_PORT = 8900
 
-expect.set_options(timeout=10_000)
+expect.set_options(timeout=15_000)  # generous: CI machines may be busy
 
 
 def pytest_configure(config):
