@@ -6,6 +6,7 @@ implicit or password request is refused (unsupported_response_type / unsupported
 """
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -60,6 +61,9 @@ authorization_server = ConsoleAuthorizationServer()
 
 
 def init_oauth(app: Flask) -> None:
+    # Authlib's grants log every issued token in clear at DEBUG: keep them quiet even when the
+    # rest of the deployment logs at DEBUG (secrets are never logged).
+    logging.getLogger("authlib.oauth2.rfc6749.grants").setLevel(logging.INFO)
     app.config.setdefault("OAUTH2_REFRESH_TOKEN_GENERATOR", True)
     app.config.setdefault("OAUTH2_TOKEN_EXPIRES_IN", {"authorization_code": ACCESS_TOKEN_LIFETIME,
                                                       "refresh_token": ACCESS_TOKEN_LIFETIME})
