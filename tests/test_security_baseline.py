@@ -1,0 +1,293 @@
+"""The security baseline (ARCHITECTURE section 6) checked across the whole console: headers and a
+CSP-compatible markup on every page, escaping of everything people type, role checks on every
+write, and secrets that are neither stored in clear nor logged."""
+from __future__ import annotations
+
+import json
+import logging
+import re
+
+import pytest
+from sqlalchemy import text
+
+from tests.conftest import make_app, make_team, make_user
+from tests.oauth.conftest import SECRET, OAuthFlow, client_app  # noqa: F401  (fixture)
+from tests.security_world import WATCHED_TABLES, build_world, changed_tables, snapshot
+from tests.test_robustness import rules_of, urls_for
+from webapp.extensions import db
+from webapp.models import InAppNotification, NotificationRule
+from webapp.services import lifecycle
+
+WIZARD = "/settings/connected-apps/notifications/wizard"
+
+
+def text_of(response) -> str:
+    return response.get_data(as_text=True)
+
+
+class Pages(list):
+    def append(self, item):
+        item[1].get_data()  # read at once: a streamed export holds its request context until read
+        super().append(item)
+
+
+def admin_pages(app, session, people, browser):
+    """Every HTML page and fragment an admin can open, as (label, response)."""
+    world = build_world(session, people)
+    admin = browser(people["admin"])
+    pages = Pages()
+    for rule, method in rules_of(app):
+        if method != "GET" or rule.endpoint == "static":
+            continue
+        for url in urls_for(world, rule)[:5]:
+            pages.append((url, admin.get(url)))
+            for target in ("app-log-table", "app-log-more", "my-apps-table", "marketplace-results",
+                           "install-dialog-body", "notifications-content", "notification-list"):
+                pages.append((f"{url} #{target}", admin.get(url, htmx_target=target)))
+    for step, extra in ((1, {}), (2, {"name": "Rule"}), (3, {"name": "Rule", "all_apps": "1"})):
+        form = {"step": str(step), "nav": "next", "rule_type": "app_install", "frequency": "day",
+                "channels": ["email"], **extra}
+        pages.append((f"wizard after step {step}", admin.post(WIZARD, data=form,
+                                                              htmx_target="notifications-content")))
+    pages.append(("login", browser().client.get("/login")))
+    pages.append(("404", admin.get("/settings/connected-apps/apps/no-such-app")))
+    pages.append(("403", browser(people["user"]).get("/settings/connected-apps/notifications/new")))
+    return [(label, r) for label, r in pages if r.content_type.startswith("text/html")]
+
+
+# 2. Headers, cookies, and markup that the CSP does not break ---------------------------------
+
+def test_every_html_page_sends_the_security_headers(app, session, people, browser):
+    pages = admin_pages(app, session, people, browser)
+    assert len(pages) > 60
+    for label, response in pages:
+        csp = response.headers.get("Content-Security-Policy", "")
+        assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp, label
+        assert "unsafe-inline" not in csp and "unsafe-eval" not in csp, label
+        assert response.headers.get("X-Content-Type-Options") == "nosniff", label
+
+
+def test_session_cookie_is_httponly_and_samesite_lax(app, people):
+    client = app.test_client()
+    page = client.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', text_of(page)).group(1)
+    response = client.post("/login", data={"email": "bob@acme.test", "password": "correct-horse-battery",
+                                           "csrf_token": token})
+    cookies = [c for c in response.headers.getlist("Set-Cookie") if c.startswith("session=")]
+    assert cookies
+    for cookie in cookies:
+        assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+INLINE_SCRIPT = re.compile(r"<script\b(?P<attrs>[^>]*)>(?P<body>.*?)</script>", re.S | re.I)
+EVENT_HANDLER = re.compile(r"<[^>]*\s(on[a-z]+)\s*=", re.I)
+STYLE_ATTRIBUTE = re.compile(r"<[^>]*\sstyle\s*=", re.I)
+HX_ON = re.compile(r"\shx-on[:\-=]", re.I)
+# Trigger filters ("keyup[key=='Enter']") and "js:" values need eval, which htmx is denied.
+EVAL_ONLY_HTMX = re.compile(r"""hx-trigger\s*=\s*["'][^"']*\[|hx-vals\s*=\s*["']\s*(js|javascript):|hx-vars""", re.I)
+
+
+def test_no_page_needs_inline_script_styles_or_eval(app, session, people, browser):
+    problems = []
+    for label, response in admin_pages(app, session, people, browser):
+        html = text_of(response)
+        for match in INLINE_SCRIPT.finditer(html):
+            if match.group("body").strip() or "src=" not in match.group("attrs"):
+                problems.append(f"{label}: inline <script>")
+        for pattern, what in ((EVENT_HANDLER, "on*= handler"), (STYLE_ATTRIBUTE, "style= attribute"),
+                              (HX_ON, "hx-on"), (EVAL_ONLY_HTMX, "htmx needing eval")):
+            if pattern.search(html):
+                problems.append(f"{label}: {what}: {pattern.search(html).group(0)[:80]!r}")
+        if re.search(r"""href\s*=\s*["']\s*javascript:""", html, re.I):
+            problems.append(f"{label}: javascript: link")
+    assert not problems, "\n".join(sorted(set(problems)))
+
+
+# 3. What people type is escaped everywhere it shows -------------------------------------------
+
+XSS = "<img src=x onerror=alert(1)>"
+ESCAPED = "&lt;img src=x onerror=alert(1)&gt;"
+
+
+@pytest.fixture
+def hostile(session, people):
+    """Names typed by people (or apps' vendors) that try to inject markup, on every kind of object."""
+    acme, admin = people["acme"], people["admin"]
+    app = make_app(session, "hostile", name="App " + XSS, vendor="Vendor " + XSS,
+                   description="Does " + XSS, category="Cat " + XSS, install_level="user",
+                   sync_settings=[{"key": "k", "label": "Sync " + XSS, "default": True}])
+    person = make_user(session, acme, "mallory@acme.test", "user", name="Mallory " + XSS)
+    lifecycle.consent(session, acme, app, person, app.all_scopes)
+    lifecycle.consent(session, acme, app, admin, app.all_scopes)
+    team = make_team(session, acme, "Team " + XSS, [person])
+    rule = NotificationRule(workspace_id=acme.id, name="Rule " + XSS, rule_type="app_install",
+                            frequency="day", channels=["in_app"], audience="specific",
+                            created_by_id=person.id)
+    rule.apps, rule.users, rule.teams = [app], [person], [team]
+    session.add(rule)
+    session.add(InAppNotification(workspace_id=acme.id, user_id=admin.id, title="Notice " + XSS,
+                                  body="Body " + XSS, link="/settings/connected-apps/"))
+    session.commit()
+    return app, rule
+
+
+def test_names_people_typed_are_escaped_on_every_page(people, browser, hostile):
+    app, rule = hostile
+    admin = browser(people["admin"])
+    pages = {
+        "/settings/connected-apps/": ["App ", "Mallory "],
+        "/settings/connected-apps/my-apps": ["App ", "Mallory "],
+        f"/settings/connected-apps/apps/{app.slug}": ["App ", "Mallory ", "Sync "],
+        "/marketplace/": ["App ", "Cat "],
+        f"/marketplace/{app.slug}": ["App ", "Vendor ", "Does "],
+        "/settings/": ["Team "],
+        "/settings/connected-apps/notifications": ["Rule "],
+        f"/settings/connected-apps/notifications/{rule.id}/manage": ["Rule "],
+        "/notifications": ["Notice "],
+    }
+    for url, prefixes in pages.items():
+        html = text_of(admin.get(url))
+        assert XSS not in html, url
+        for prefix in prefixes:
+            assert prefix + ESCAPED in html, (url, prefix)
+    step3 = admin.post(WIZARD, data={"step": "2", "nav": "next", "name": "Rule " + XSS,
+                                     "rule_type": "app_install", "frequency": "day",
+                                     "channels": ["email"], "app_ids": [str(app.id)]})
+    html = text_of(step3)
+    assert XSS not in html and "Mallory " + ESCAPED in html and "Team " + ESCAPED in html
+    step2 = text_of(admin.post(WIZARD, data={"step": "1", "nav": "next", "name": "New " + XSS,
+                                            "rule_type": "app_install", "frequency": "day",
+                                            "channels": ["email"]}))
+    assert XSS not in step2 and "App " + ESCAPED in step2
+
+
+def test_the_consent_page_escapes_the_app_name(client_app, browser, people, session):  # noqa: F811
+    client_app.name, client_app.vendor = "App " + XSS, "Vendor " + XSS
+    session.commit()
+    flow = OAuthFlow(client_app, browser(people["admin"]), people["admin"])
+    html = text_of(flow.browser.get(flow.authorize_url()))
+    assert XSS not in html and "App " + ESCAPED in html
+
+
+def test_the_csv_export_defuses_formulas_in_names(session, people, browser):
+    acme = people["acme"]
+    app = make_app(session, "formula", name="=HYPERLINK(\"http://evil\")", install_level="user")
+    person = make_user(session, acme, "eve@acme.test", name="+SUM(1,2)")
+    lifecycle.consent(session, acme, app, person, app.all_scopes)
+    session.commit()
+    csv_text = text_of(browser(people["admin"]).get("/settings/connected-apps/log.csv"))
+    cells = [cell.strip('"') for line in csv_text.splitlines()[1:] for cell in line.split(",")]
+    assert "HYPERLINK" in csv_text and "SUM(1" in csv_text
+    assert not [cell for cell in cells if cell[:1] in ("=", "+", "-", "@")]
+
+
+def test_search_and_filter_input_is_escaped_when_echoed(people, browser):
+    admin = browser(people["admin"])
+    for url in (f"/marketplace/?q={XSS}", f"/settings/connected-apps/?from={XSS}&activity={XSS}",
+                f"/login?next={XSS}"):
+        html = text_of(admin.get(url) if "login" not in url else browser().client.get(url))
+        assert XSS not in html, url
+
+
+# 4. Role checks on every write ----------------------------------------------------------------
+
+# Writes meant for every member (their own connection, consent to a user-level app, their own
+# notifications, logging in and out) and those called by programs with their own credentials.
+FOR_EVERY_USER = {"auth.login", "auth.logout", "connected_apps.disconnect_my_connection",
+                  "oauth.authorize", "notifications.read_all", "notifications.open_notification"}
+PROGRAMS = {"oauth.token", "oauth.revoke", "oauth.introspect", "api.add_account",
+            "api.update_account", "api.remove_account"}
+ADMIN_ONLY_PAGES = {"notifications.new_rule", "notifications.manage_rule"}
+
+
+def test_a_plain_user_gets_403_from_every_admin_write(app, session, people, browser):
+    world = build_world(session, people)
+    carol = browser(people["user"])
+    answered = {}
+    before = snapshot()
+    for rule, method in rules_of(app):
+        writes = method != "GET"
+        if (writes and rule.endpoint not in FOR_EVERY_USER | PROGRAMS) or \
+                rule.endpoint in ADMIN_ONLY_PAGES:
+            response = carol.client.open(urls_for(world, rule)[0], method=method,
+                                         headers={"X-CSRFToken": carol.csrf_token}, data={})
+            answered[(method, rule.rule)] = response.status_code
+    assert answered and set(answered.values()) == {403}, answered
+    assert not changed_tables(before, snapshot())
+    writes = {r.endpoint for r, m in rules_of(app) if m != "GET"}
+    assert FOR_EVERY_USER | PROGRAMS <= writes, "an exception names a route that no longer exists"
+
+
+def test_a_user_disconnects_only_their_own_connection(session, people, browser):
+    world = build_world(session, people)
+    carol = browser(people["user"])
+    url = "/settings/connected-apps/apps/notes-newt/connections/{}/disconnect"
+    assert carol.post(url.format(world.ids["grant"]["acme_admin"])).status_code == 403
+    assert carol.post(url.format(world.ids["grant"]["globex"])).status_code == 404
+    assert carol.post(url.format(world.ids["grant"]["acme_user"])).status_code == 303
+
+
+def test_an_outsider_gets_404_for_every_write_on_acme_objects(app, session, people, browser):
+    world = build_world(session, people)
+    olga = browser(people["outsider"])
+    before = snapshot()
+    for rule, method in rules_of(app):
+        if method == "GET" or not rule.arguments or rule.endpoint in PROGRAMS:
+            continue
+        url = urls_for(world, rule)[0]
+        if "notes-newt" in url or "social-swan" in url:
+            continue  # Globex has these installed too
+        response = olga.client.open(url, method=method, headers={"X-CSRFToken": olga.csrf_token})
+        assert response.status_code == 404, (method, url, response.status_code)
+    assert not changed_tables(before, snapshot())
+
+
+# 5. Secrets: hashed at rest, absent from logs -------------------------------------------------
+
+def all_stored_text() -> str:
+    with db.engine.connect() as connection:
+        return json.dumps({table: [list(map(str, row)) for row in
+                                   connection.execute(text(f"SELECT * FROM {table}"))]
+                           for table in db.metadata.tables})
+
+
+def test_codes_tokens_and_client_secrets_are_never_stored_or_logged_in_clear(
+        client_app, browser, people, session, caplog):  # noqa: F811
+    caplog.set_level(logging.DEBUG)
+    flow = OAuthFlow(client_app, browser(people["admin"]), people["admin"])
+    code = flow.code()
+    tokens = flow.exchange(code).get_json()
+    refreshed = flow.refresh(tokens["refresh_token"]).get_json()
+    assert flow.exchange(code).status_code == 400  # the replay revokes, and is logged if anything
+    assert flow.refresh(tokens["refresh_token"]).status_code == 400
+    flow.introspect(refreshed["access_token"])
+    flow.revoke(refreshed["refresh_token"])
+    secrets_seen = [code, tokens["access_token"], tokens["refresh_token"],
+                    refreshed["access_token"], refreshed["refresh_token"], SECRET]
+    assert set(WATCHED_TABLES) <= set(db.metadata.tables)
+    stored = all_stored_text()
+    logged = caplog.text + "".join(str(r.args) for r in caplog.records)
+    for secret in secrets_seen:
+        assert secret not in stored
+        assert secret not in logged
+
+
+def test_apps_register_shows_the_client_secret_once_and_stores_its_hash(app, session, people,
+                                                                        tmp_path, caplog):
+    caplog.set_level(logging.DEBUG)
+    manifest = {"slug": "acme-sync", "name": "Acme Sync", "vendor": "Acme", "category": "Sales",
+                "description": "Sync.", "version": "1.0.0", "install_level": "account",
+                "install_url": "http://127.0.0.1:8900/install",
+                "redirect_uris": ["http://127.0.0.1:8900/callback"],
+                "scopes": {"required": ["contacts.read"], "conditional_required": [],
+                           "optional": []},
+                "health_url": None, "webhook_url": None, "sync_settings": [], "resources": []}
+    manifest["scopes"]["conditionally_required"] = manifest["scopes"].pop("conditional_required")
+    path = tmp_path / "manifest.json"
+    path.write_text(json.dumps(manifest))
+    result = app.test_cli_runner().invoke(args=["apps", "register", str(path)])
+    assert result.exit_code == 0, result.output
+    secret = json.loads(result.stdout)["client_secret"]
+    assert len(secret) >= 32
+    assert secret not in all_stored_text()
+    assert secret not in caplog.text
