@@ -1,6 +1,8 @@
 """Log in and out. Failed logins are rate limited per address and email."""
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_limiter.util import get_remote_address
@@ -18,8 +20,12 @@ def _login_key() -> str:
 
 
 def _safe_next(target: str | None) -> str:
-    # Only local paths: an absolute or scheme-relative URL would be an open redirect.
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    # Only local paths: an absolute or scheme-relative URL would be an open redirect. Browsers
+    # drop tabs and newlines and read "\\" as "/", so "/\t/evil.example" means "//evil.example":
+    # whitespace, control characters and backslashes are refused outright.
+    if (target and target.startswith("/") and not target.startswith("//")
+            and all(" " < char != "\x7f" and char != "\\" for char in target)
+            and not urlsplit(target).netloc):
         return target
     return url_for("connected_apps.overview")
 
