@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from urllib.parse import urlencode
 
 import pytest
 from sqlalchemy import text
@@ -187,6 +188,41 @@ def test_search_and_filter_input_is_escaped_when_echoed(people, browser):
                 f"/login?next={XSS}"):
         html = text_of(admin.get(url) if "login" not in url else browser().client.get(url))
         assert XSS not in html, url
+
+
+# Sessions and redirects ----------------------------------------------------------------------
+
+def log_in(client, next_url: str):
+    page = client.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', text_of(page)).group(1)
+    return client.post("/login?" + urlencode({"next": next_url}),
+                       data={"email": "bob@acme.test", "password": "correct-horse-battery",
+                             "csrf_token": token})
+
+
+@pytest.mark.parametrize("next_url", ["https://evil.example/", "//evil.example", "/\\evil.example",
+                                      "/\t/evil.example", "/\r\n/evil.example", "/\n/evil.example",
+                                      " //evil.example", "/\x0b/evil.example", "javascript:alert(1)"])
+def test_login_never_redirects_off_the_site(app, people, next_url):
+    client = app.test_client()
+    response = log_in(client, next_url)
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/settings/connected-apps/"
+    again = client.get("/login?" + urlencode({"next": next_url}))  # already logged in
+    assert again.headers["Location"] == "/settings/connected-apps/"
+
+
+def test_login_keeps_a_local_next_with_its_query(app, people):
+    next_url = "/oauth/authorize?client_id=x&redirect_uri=https%3A%2F%2Fapp.example%2Fcb"
+    assert log_in(app.test_client(), next_url).headers["Location"] == next_url
+
+
+def test_a_deactivated_user_is_logged_out_at_their_next_request(session, people, browser):
+    carol = browser(people["user"])
+    people["user"].active = False
+    session.commit()
+    response = carol.get("/settings/connected-apps/")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
 
 
 # 4. Role checks on every write ----------------------------------------------------------------
