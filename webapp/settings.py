@@ -87,6 +87,8 @@ class Settings:
             "REMEMBER_COOKIE_HTTPONLY": True,
             "REMEMBER_COOKIE_SECURE": self.public_url.startswith("https://"),
             "WTF_CSRF_TIME_LIMIT": None,
+            # No form or API call of the console comes near this; larger bodies are refused (413).
+            "MAX_CONTENT_LENGTH": 1024 * 1024,
         }
 
 
