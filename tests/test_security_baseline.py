@@ -9,11 +9,12 @@ import re
 from urllib.parse import urlencode
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from tests.conftest import make_app, make_team, make_user
 from tests.oauth.conftest import SECRET, OAuthFlow, client_app  # noqa: F401  (fixture)
-from tests.security_world import WATCHED_TABLES, build_world, changed_tables, snapshot
+from tests.security_world import (ACME_PRIVATE, WATCHED_TABLES, build_world, changed_tables,
+                                  snapshot)
 from tests.test_robustness import rules_of, urls_for
 from webapp.extensions import db
 from webapp.models import InAppNotification, NotificationRule
@@ -327,3 +328,49 @@ def test_apps_register_shows_the_client_secret_once_and_stores_its_hash(app, ses
     assert len(secret) >= 32
     assert secret not in all_stored_text()
     assert secret not in caplog.text
+
+
+# Another workspace's ids in filters and exports --------------------------------------------
+
+def test_acme_ids_in_an_outsiders_filters_and_export_show_nothing_of_acme(session, people, browser):
+    from webapp.models import App
+
+    build_world(session, people)
+    ledger = session.scalar(select(App).where(App.slug == "ledger-lynx"))
+    olga = browser(people["outsider"])
+    query = urlencode({"app": ledger.id, "user": people["user"].id, "activity": "installed"})
+    for url in (f"/settings/connected-apps/?{query}", f"/settings/connected-apps/log.csv?{query}",
+                f"/settings/connected-apps/apps/notes-newt?{query}",
+                f"/settings/connected-apps/log.csv"):
+        response = olga.get(url)
+        body = text_of(response)
+        assert response.status_code < 500
+        assert not [s for s in ACME_PRIVATE if s in body], url
+    assert "Ledger Lynx" not in text_of(olga.get("/settings/connected-apps/log.csv"))
+
+
+def test_a_user_cannot_open_someone_elses_notification(session, people, browser):
+    world = build_world(session, people)
+    carol = browser(people["user"])
+    assert carol.post(f"/notifications/{world.ids['notification']['acme_admin']}/open").status_code == 404
+    assert carol.post(f"/notifications/{world.ids['notification']['globex']}/open").status_code == 404
+    session.expire_all()
+    assert session.get(InAppNotification, world.ids["notification"]["acme_admin"]).read_at is None
+
+
+@pytest.mark.parametrize("field", ["install_url", "redirect_uris", "resources", "health_url"])
+@pytest.mark.parametrize("url", ["javascript:alert(1)", " JavaScript:alert(1)", "data:text/html,x",
+                                 "//evil.example/cb", "/relative"])
+def test_manifests_cannot_plant_script_urls_in_links(session, people, field, url):
+    from webapp.services.registration import ManifestError, register_app
+
+    manifest = {"slug": "planted", "name": "Planted", "vendor": "V", "category": "Sales",
+                "description": "D", "version": "1.0.0", "install_level": "account",
+                "install_url": "https://app.example/install",
+                "redirect_uris": ["https://app.example/cb"],
+                "scopes": {"required": ["contacts.read"], "conditionally_required": [], "optional": []},
+                "health_url": None, "webhook_url": None, "sync_settings": [], "resources": []}
+    manifest[field] = {"redirect_uris": [url],
+                       "resources": [{"title": "T", "url": url, "minutes": 1}]}.get(field, url)
+    with pytest.raises(ManifestError):
+        register_app(session, manifest)
