@@ -1,5 +1,5 @@
 """Closing windows: one delivery per recipient per channel per window, written through the outbox."""
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 from sqlalchemy import func, select
 

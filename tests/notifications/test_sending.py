@@ -1,10 +1,10 @@
 """Sending through the real worker to a real SMTP server on loopback (aiosmtpd)."""
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 from sqlalchemy import select
 
 from webapp.database import utcnow
-from webapp.models import Delivery, InAppNotification
+from webapp.models import InAppNotification
 from webapp.services import lifecycle
 from webapp.services.notifications.outbox import LEASE, deliver, relay, send_due
 from tests.conftest import make_app
@@ -31,7 +31,8 @@ def test_the_digest_arrives_by_email_with_text_and_html_parts(app, session, peop
     assert message["To"] == "Alice Super <alice@acme.test>"
     assert message["Subject"] == "New apps: 1 update (Nov 3, 2026 10:00–11:00 UTC)"
     [row] = deliveries(session)
-    assert message["Message-ID"] == f"<delivery.{rule.id}.{people['super_admin'].id}.email.20261103T100000Z@localhost>"
+    key = f"{rule.id}.{people['super_admin'].id}.email.20261103T100000Z"
+    assert message["Message-ID"] == f"<delivery.{key}@localhost>"
     text = message.get_body(("plain",)).get_content()
     html = message.get_body(("html",)).get_content()
     assert "CRM Sync was installed by Carol User" in text
@@ -156,3 +157,20 @@ def test_a_claim_held_by_a_live_worker_is_respected_and_an_expired_one_is_taken_
     assert len(smtp_sink.messages) == 1
     session.expire_all()
     assert row.status == "sent"
+
+
+def test_one_refused_recipient_does_not_hold_up_the_rest_of_the_batch(
+        app, session, people, clock, rq_queue, smtp_sink):
+    make_rule(session, people, audience="everyone", channels=["email"])
+    install_event(session, people, clock)
+    # Alice is accepted, Bob refused for good, Carol deferred once and accepted on the retry.
+    smtp_sink.reply_with("250 OK", "550 5.1.1 No such user", "451 4.3.0 Later", "250 OK")
+    send_due(session, at(11))
+    run_worker(app)
+    session.expire_all()
+    rows = {row.recipient_id: row for row in deliveries(session)}
+    assert (rows[people["super_admin"].id].status, rows[people["super_admin"].id].attempts) == ("sent", 1)
+    assert (rows[people["admin"].id].status, rows[people["admin"].id].attempts) == ("failed", 1)
+    assert (rows[people["user"].id].status, rows[people["user"].id].attempts) == ("sent", 2)
+    assert sorted(m["To"] for m in smtp_sink.messages) == [
+        "Alice Super <alice@acme.test>", "Carol User <carol@acme.test>"]

@@ -120,7 +120,8 @@ def test_next_and_back_keep_what_was_entered(browser, people, apps):
     assert "Step 2 of 3" in step2
     assert re.search(r'<input type="checkbox" name="app_ids" value="\d+" > CRM Sync', step2)
     assert "All apps" in step2 and "File Share" in step2
-    carried = dict(re.findall(r'<input type="hidden" name="(name|rule_type|frequency|channels)" value="([^"]*)"', step2))
+    carried = dict(re.findall(
+        r'<input type="hidden" name="(name|rule_type|frequency|channels)" value="([^"]*)"', step2))
     assert carried == {"name": "Weekly uninstalls", "rule_type": "app_uninstall",
                        "frequency": "week", "channels": "in_app"}
 

@@ -93,7 +93,9 @@ class EmailChannel:
         message = self.build(delivery, recipient)
         smtp = self._connection()
         try:
-            smtp.sendmail(parseaddr(self.config["MAIL_FROM"])[1], [recipient.email], message.as_string())
+            # As text: smtplib then ends every line with CRLF, as SMTP requires.
+            smtp.sendmail(parseaddr(self.config["MAIL_FROM"])[1], [recipient.email],
+                          message.as_string())
         except smtplib.SMTPRecipientsRefused as error:
             self.close()
             codes = [code for code, _ in error.recipients.values()]

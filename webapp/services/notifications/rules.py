@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sqlalchemy import case, delete, func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from webapp.database import utcnow
 from webapp.models import (App, Delivery, InAppNotification, Installation, NotificationRule,
@@ -187,8 +187,6 @@ def get_rule(session: Session, workspace: Workspace, rule_id: int) -> Notificati
 
 
 def list_rules(session: Session, workspace: Workspace) -> list[NotificationRule]:
-    from sqlalchemy.orm import selectinload
-
     return list(session.scalars(
         select(NotificationRule).where(NotificationRule.workspace_id == workspace.id)
         .options(selectinload(NotificationRule.apps), selectinload(NotificationRule.users),

@@ -1,0 +1,61 @@
+"""`flask notifications send-due` and the scheduler's entry run the same code."""
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from webapp.models import Delivery
+from webapp.services import lifecycle
+from tests.conftest import make_app
+from tests.notifications.test_digest import make_rule
+
+
+def test_send_due_closes_windows_ended_by_the_given_time_and_twice_sends_nothing_twice(
+        app, session, people, clock, rq_queue):
+    make_rule(session, people, audience="super_admins", channels=["email"])
+    crm = make_app(session, "crm-sync")
+    clock.set(2026, 11, 3, 10, 20)
+    lifecycle.consent(session, people["acme"], crm, people["admin"], ["contacts.read"])
+    session.commit()
+    runner = app.test_cli_runner()
+
+    early = runner.invoke(args=["notifications", "send-due", "--at", "2026-11-03T10:59:59Z"])
+    assert early.exit_code == 0, early.output
+    assert "closed 0 window(s), wrote 0 deliveries" in early.output
+
+    first = runner.invoke(args=["notifications", "send-due", "--at", "2026-11-03T11:00:00+00:00"])
+    assert "closed 1 window(s), wrote 1 deliveries" in first.output
+    second = runner.invoke(args=["notifications", "send-due", "--at", "2026-11-03T11:00:00"])
+    assert "closed 0 window(s), wrote 0 deliveries" in second.output
+    session.expire_all()
+    assert len(session.scalars(select(Delivery)).all()) == 1
+
+
+def test_send_due_refuses_a_time_that_is_not_iso_8601(app, people):
+    result = app.test_cli_runner().invoke(args=["notifications", "send-due", "--at", "tomorrow"])
+    assert result.exit_code == 2
+    assert "'tomorrow' is not an ISO 8601 time" in result.output
+
+
+def test_the_schedule_registers_send_due_every_minute_with_rq_cron(app, rq_queue):
+    from rq.cron import CronScheduler
+
+    from worker.jobs import send_due_notifications
+    from worker.schedule import SCHEDULE
+
+    cron = CronScheduler(connection=rq_queue.connection)
+    jobs = [cron.register(**entry) for entry in SCHEDULE]
+    assert [(job.func, job.cron) for job in jobs] == [(send_due_notifications, "* * * * *")]
+
+
+def test_the_scheduled_job_is_the_send_due_command(app, session, people, clock, rq_queue):
+    from worker.jobs import send_due_notifications
+
+    from webapp.database import utcnow
+
+    clock.now = utcnow()  # a rule made now has no window ended yet
+    make_rule(session, people, audience="super_admins", channels=["email"])
+    assert send_due_notifications() == {"relayed": 0, "windows": 0, "deliveries": 0}
+    # Made three weeks ago (by the clock), it catches up on every hour since, each in turn.
+    clock.now = utcnow() - timedelta(weeks=3)
+    make_rule(session, people, name="Older", audience="super_admins", channels=["email"])
+    assert send_due_notifications()["windows"] in (3 * 7 * 24, 3 * 7 * 24 + 1)
