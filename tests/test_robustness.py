@@ -198,7 +198,9 @@ class Findings:
             if status != 400:
                 self.problems.append(f"{where} without CSRF token: {status}, expected 400")
             return
-        if visitor.role == "anonymous":
+        if endpoint in PROGRAM_ENDPOINTS:  # a browser session is no client authentication
+            self._check_program(where, status, response, body)
+        elif visitor.role == "anonymous":
             self._check_anonymous(where, endpoint, status, response, body)
         if visitor.role == "outsider":
             leaked = [s for s in ACME_PRIVATE if s in body]
@@ -209,16 +211,17 @@ class Findings:
         if is_api(endpoint) and visitor.bearer is None and status != 401:
             self.problems.append(f"{where}: API without a bearer token answered {status}, expected 401")
 
+    def _check_program(self, where, status, response, body):
+        # RFC 6749 5.2: 401 when credentials were tried in a header, else 400; a grant type the
+        # server does not know is refused before the client is looked at.
+        error = (response.get_json(silent=True) or {}).get("error")
+        if status not in (400, 401) or error not in ("invalid_client", "unsupported_grant_type"):
+            self.problems.append(f"{where}: {status} {body[:80]!r}, expected invalid_client")
+
     def _check_anonymous(self, where, endpoint, status, response, body):
         if endpoint in PUBLIC_ENDPOINTS:
             return
-        if endpoint in PROGRAM_ENDPOINTS:
-            # RFC 6749 5.2: 401 when credentials were tried in a header, else 400; a grant type the
-            # server does not know is refused before the client is looked at.
-            error = (response.get_json(silent=True) or {}).get("error")
-            if status not in (400, 401) or error not in ("invalid_client", "unsupported_grant_type"):
-                self.problems.append(f"{where}: {status} {body[:80]!r}, expected invalid_client")
-        elif is_api(endpoint):
+        if is_api(endpoint):
             if status != 401 or "application/json" not in response.content_type:
                 self.problems.append(f"{where}: {status} {response.content_type}, expected JSON 401")
         elif status != 302 or not response.headers.get("Location", "").startswith("/login"):
