@@ -186,6 +186,8 @@ class Findings:
             self.problems.append(f"{where}: {status} {body[:200] if isinstance(response, Crash) else ''}")
             return
         endpoint = rule.endpoint
+        if "Access-Control-Allow-Origin" in response.headers:
+            self.problems.append(f"{where}: CORS header {response.headers['Access-Control-Allow-Origin']}")
         if sent_nul or "%00" in url:
             if status != 400:  # refused before anything else, whoever asks
                 self.problems.append(f"{where}: {status} for a NUL character, expected 400")
@@ -316,6 +318,7 @@ def test_each_name_a_view_reads_survives_junk_alone(app, session, people, browse
         if rule.endpoint.startswith("oauth."):
             names += OAUTH_NAMES
         url = urls_for(world, rule)[0]
+        before = snapshot() if method == "GET" else None
         for name in names:
             for value in JUNK:
                 if method == "GET":
@@ -325,6 +328,8 @@ def test_each_name_a_view_reads_survives_junk_alone(app, session, people, browse
                     findings.check(who, rule, method, f"{url} {name}={value[:20]!r}",
                                    who.request(method, url, data={name: value}),
                                    sent_nul="\x00" in value)
+        if before is not None and (changed := changed_tables(before, snapshot())):
+            findings.problems.append(f"GET {rule.rule} with junk: changed {changed}")
     findings.assert_none()
 
 
