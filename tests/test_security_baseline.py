@@ -89,19 +89,47 @@ HX_ON = re.compile(r"\shx-on[:\-=]", re.I)
 EVAL_ONLY_HTMX = re.compile(r"""hx-trigger\s*=\s*["'][^"']*\[|hx-vals\s*=\s*["']\s*(js|javascript):|hx-vars""", re.I)
 
 
+def csp_problems(label: str, html: str) -> list[str]:
+    problems = []
+    for match in INLINE_SCRIPT.finditer(html):
+        if match.group("body").strip() or "src=" not in match.group("attrs"):
+            problems.append(f"{label}: inline <script>")
+    for pattern, what in ((EVENT_HANDLER, "on*= handler"), (STYLE_ATTRIBUTE, "style= attribute"),
+                          (HX_ON, "hx-on"), (EVAL_ONLY_HTMX, "htmx needing eval")):
+        if found := pattern.search(html):
+            problems.append(f"{label}: {what}: {found.group(0)[:80]!r}")
+    if re.search(r"""href\s*=\s*["']\s*javascript:""", html, re.I):
+        problems.append(f"{label}: javascript: link")
+    return problems
+
+
 def test_no_page_needs_inline_script_styles_or_eval(app, session, people, browser):
     problems = []
     for label, response in admin_pages(app, session, people, browser):
-        html = text_of(response)
-        for match in INLINE_SCRIPT.finditer(html):
-            if match.group("body").strip() or "src=" not in match.group("attrs"):
-                problems.append(f"{label}: inline <script>")
-        for pattern, what in ((EVENT_HANDLER, "on*= handler"), (STYLE_ATTRIBUTE, "style= attribute"),
-                              (HX_ON, "hx-on"), (EVAL_ONLY_HTMX, "htmx needing eval")):
-            if pattern.search(html):
-                problems.append(f"{label}: {what}: {pattern.search(html).group(0)[:80]!r}")
-        if re.search(r"""href\s*=\s*["']\s*javascript:""", html, re.I):
-            problems.append(f"{label}: javascript: link")
+        problems += csp_problems(label, text_of(response))
+    assert not problems, "\n".join(sorted(set(problems)))
+
+
+def test_no_demo_page_needs_inline_script_styles_or_eval(session, browser):
+    """The demo workspace has every status, flag, alert and install level: each page state."""
+    from webapp.models import App, Installation, User
+    from webapp.services.demo import seed_demo
+
+    seed_demo(session, event_count=50)
+    urls = ["/settings/", "/settings/connected-apps/", "/settings/connected-apps/my-apps",
+            "/settings/connected-apps/notifications", "/notifications", "/marketplace/"]
+    urls += [f"/settings/connected-apps/apps/{slug}" for slug in session.scalars(
+        select(App.slug).join(Installation, Installation.app_id == App.id))]
+    urls += [f"/marketplace/{slug}" for slug in session.scalars(select(App.slug))]
+    problems = []
+    for email in ("admin@example.com", "user@example.com"):
+        person = session.scalar(select(User).where(User.email == email))
+        client = browser().login(person, password="demo-password")
+        for url in urls:
+            response = client.get(url)
+            assert response.status_code == 200, url
+            assert "unsafe-inline" not in response.headers["Content-Security-Policy"]
+            problems += csp_problems(f"{email} {url}", text_of(response))
     assert not problems, "\n".join(sorted(set(problems)))
 
 
