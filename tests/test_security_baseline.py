@@ -326,7 +326,10 @@ def test_codes_tokens_and_client_secrets_are_never_stored_or_logged_in_clear(
     assert flow.exchange(code).status_code == 400  # the replay revokes, and is logged if anything
     assert flow.refresh(tokens["refresh_token"]).status_code == 400
     flow.introspect(refreshed["access_token"])
+    flow.browser.client.get("/api/v1/accounts",
+                            headers={"Authorization": f"Bearer {refreshed['access_token']}"})
     flow.revoke(refreshed["refresh_token"])
+    flow.introspect(refreshed["access_token"])
     secrets_seen = [code, tokens["access_token"], tokens["refresh_token"],
                     refreshed["access_token"], refreshed["refresh_token"], SECRET]
     assert set(WATCHED_TABLES) <= set(db.metadata.tables)
