@@ -101,3 +101,24 @@ def test_oauth_endpoints_answer_junk_from_an_authenticated_client_with_oauth_err
     assert not problems, "\n".join(problems[:40])
     assert changed_tables(before, snapshot()) == []
     assert flow.introspect(tokens["access_token"]).get_json()["active"] is True
+
+
+@pytest.mark.parametrize("body", ['{"external_id": "\\ud800", "name": "x"}',
+                                  '{"external_id": "ok", "name": "\\udfff"}',
+                                  '{"external_id": "ok", "name": "x", "\\ud800": 1}',
+                                  '{"a": ' * 5000 + "1" + "}" * 5000,
+                                  '{"a": ' * 900 + '"\\u0000"' + "}" * 900])
+def test_json_no_field_can_hold_is_refused_with_400(session, people, app, body):
+    world = build_world(session, people)
+    response = app.test_client().post(
+        "/api/v1/accounts", data=body, content_type="application/json",
+        headers={"Authorization": f"Bearer {world.api_tokens['acme']}"})
+    assert response.status_code == 400 and response.get_json()["error"] == "bad_request"
+
+
+def test_a_deep_but_readable_json_body_gets_the_apis_own_answer(session, people, app):
+    world = build_world(session, people)
+    response = app.test_client().post(
+        "/api/v1/accounts", data='{"a": ' * 900 + "1" + "}" * 900, content_type="application/json",
+        headers={"Authorization": f"Bearer {world.api_tokens['acme']}"})
+    assert response.status_code == 400 and response.get_json()["error"] == "invalid_request"
