@@ -7,6 +7,8 @@ import click
 from flask.cli import AppGroup
 
 from webapp.extensions import db
+# Imported with the CLI (so also by `flask worker` before it forks): work horses start warm.
+from webapp.services.notifications.outbox import send_due
 
 notifications = AppGroup("notifications", help="Notification delivery.")
 
@@ -27,8 +29,6 @@ def _parse_at(value: str | None) -> datetime | None:
 @click.option("--at", "at", default=None, help="Close windows ended by this time (default now).")
 def send_due_command(at):
     """Close every notification window that has ended and queue its deliveries."""
-    from webapp.services.notifications.outbox import send_due
-
     report = send_due(db.session, _parse_at(at))
     click.echo(f"closed {len(report.windows)} window(s), wrote {report.deliveries} deliveries, "
                f"relayed {report.relayed} waiting deliveries")
