@@ -3,7 +3,7 @@
 Guarantees, and their one limit:
 - Rows are committed before any job is enqueued; if Redis is down they wait as "pending" and the
   relay enqueues them once it answers, so an outage delays messages and loses none.
-- A job claims its row with one conditional UPDATE; a row already sent, or being sent under a
+- A job claims its rows with one conditional UPDATE; a row already sent, or being sent under a
   live lease, is skipped, so a second scheduler, a re-run job or a retried job never re-sends it.
 - A send job claims its batch of rows and records each row as sent as soon as the SMTP server
   has accepted it. A worker killed mid-batch leaves the rest "sending"; when the lease expires
@@ -115,7 +115,13 @@ def enqueue_window(session: Session, rule_id: int, window_start: datetime) -> in
         Delivery.rule_id == rule_id, Delivery.window_start == window_start,
         Delivery.status == "pending").order_by(Delivery.id)))
     session.commit()
-    return sum(enqueue_deliveries(session, ids[i:i + BATCH]) for i in range(0, len(ids), BATCH))
+    queued = 0
+    for i in range(0, len(ids), BATCH):
+        added = enqueue_deliveries(session, ids[i:i + BATCH])
+        if not added:  # Redis is down: the rest waits for the relay too
+            break
+        queued += added
+    return queued
 
 
 @dataclass
