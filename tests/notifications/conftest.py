@@ -66,19 +66,21 @@ def smtp_sink(app, monkeypatch):
 
 
 @pytest.fixture
-def rq_queue(app, monkeypatch):
-    """The test Redis database's queue, emptied before and after; retries without waiting."""
+def rq_queue(app, session, monkeypatch):
+    """The test Redis database's queue, emptied before and after; retries without waiting.
+
+    It shares the `session` fixture's app context, so the test's session stays the only one.
+    """
     monkeypatch.setitem(app.config, "NOTIFICATION_RETRY_INTERVALS", [0, 0, 0, 0, 0])
-    with app.app_context():
-        app.extensions.pop("redis", None)
-        connection = redis_connection()
-        queues = [Queue(name, connection=connection) for name in QUEUE_NAMES]
-        for q in queues:
-            q.empty()
-        yield queues[0]
-        for q in queues:
-            q.empty()
-        app.extensions.pop("redis", None)
+    app.extensions.pop("redis", None)
+    connection = redis_connection()
+    queues = [Queue(name, connection=connection) for name in QUEUE_NAMES]
+    for q in queues:
+        q.empty()
+    yield queues[0]
+    for q in queues:
+        q.empty()
+    app.extensions.pop("redis", None)
 
 
 def run_worker(app, connection=None) -> None:

@@ -191,3 +191,37 @@ def test_the_unique_key_holds_even_if_a_window_is_closed_twice(session, people, 
     session.commit()
     assert (first, second) == (6, 0)
     assert session.scalar(select(func.count(Delivery.id))) == 6
+
+
+def test_windows_follow_the_workspace_timezone(session, people, clock, rq_queue):
+    people["acme"].timezone = "Europe/Berlin"
+    session.commit()
+    make_rule(session, people, frequency="day", audience="super_admins", channels=["email"])
+    app = make_app(session, "crm-sync")
+    clock.set(2026, 11, 3, 22, 30)  # 23:30 in Berlin: still Nov 3 there
+    lifecycle.consent(session, people["acme"], app, people["admin"], ["contacts.read"])
+    session.commit()
+    assert send_due(session, at(22, 59)).windows == []
+    [window] = send_due(session, at(23)).windows  # Berlin midnight
+    assert (window.window_start, window.window_end) == (at(23, day=2), at(23))
+    [row] = deliveries(session)
+    assert row.payload["window"] == "Tue Nov 3, 2026"
+
+
+def test_changing_a_rules_reminder_continues_from_where_it_was(session, people, clock, rq_queue):
+    from webapp.services.notifications.rules import RuleForm as Form
+
+    rule = make_rule(session, people, frequency="hour", audience="super_admins", channels=["email"])
+    send_due(session, at(11))
+    changed = Form.from_rule(rule)
+    changed.frequency = "day"
+    save_rule(session, people["acme"], people["admin"], changed, rule)
+    session.commit()
+    app = make_app(session, "crm-sync")
+    clock.set(2026, 11, 3, 15, 0)
+    lifecycle.consent(session, people["acme"], app, people["admin"], ["contacts.read"])
+    session.commit()
+    # The first daily window runs from the last hourly boundary to midnight; then whole days.
+    windows = send_due(session, at(0, day=5)).windows
+    assert [(w.window_start, w.window_end, w.deliveries) for w in windows] == [
+        (at(11), at(0, day=4), 1), (at(0, day=4), at(0, day=5), 0)]
