@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import socket
 import subprocess
@@ -178,6 +179,7 @@ def main() -> int:
         print(f"closed the window: {report.deliveries} deliveries written and queued as "
               f"{-(-report.deliveries // JOB_SIZE)} jobs in {close_seconds:.2f} s")
 
+        cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
         workers = [subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker", "--burst"],
                                     cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
@@ -191,6 +193,8 @@ def main() -> int:
                 last_count, last_seen = count, time.perf_counter()
             time.sleep(0.1)
         total = time.perf_counter() - started
+        cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        worker_cpu = (cpu_after.ru_utime + cpu_after.ru_stime) - (cpu_before.ru_utime + cpu_before.ru_stime)
         delivered_in = last_seen - started
         ids = Counter(line.strip() for line in sink_log.open() if line.strip())
         duplicates = sum(n - 1 for n in ids.values())
@@ -210,6 +214,8 @@ def main() -> int:
         print(f"last message after:     {delivered_in:.1f} s (workers started -> last message accepted)")
         print(f"total time:             {total:.1f} s (workers started -> both exited)")
         print(f"deliveries per second:  {len(ids) / delivered_in:.0f}")
+        print(f"worker CPU time:        {worker_cpu:.1f} s in all (workers and their work horses), "
+              f"{1000 * worker_cpu / max(len(ids), 1):.1f} ms per delivery")
         ok = len(ids) == args.recipients and duplicates == 0 and delivered_in <= TARGET_SECONDS
         print(f"target (all within {TARGET_SECONDS:.0f} s, zero duplicates): {'PASS' if ok else 'MISS'}")
         return 0

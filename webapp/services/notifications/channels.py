@@ -50,6 +50,7 @@ class EmailChannel:
         self.session = session
         self.config = current_app.config
         self._smtp: smtplib.SMTP | None = None
+        self._parts: dict[tuple, tuple[MIMEText, MIMEText]] = {}
 
     def message_id(self, delivery: Delivery) -> str:
         domain = parseaddr(self.config["MAIL_FROM"])[1].rpartition("@")[2] or "localhost"
@@ -57,19 +58,27 @@ class EmailChannel:
         # server's acceptance and the database update) carries the same Message-ID both times.
         return f"<delivery.{delivery_key(delivery)}@{domain}>"
 
+    def _bodies(self, delivery: Delivery) -> tuple[MIMEText, MIMEText]:
+        """The text and HTML parts, the same for every recipient of a window: built once a batch."""
+        key = (delivery.rule_id, delivery.window_start)
+        if key not in self._parts:
+            context = dict(digest=delivery.payload)
+            self._parts[key] = (
+                MIMEText(render_template("email/digest.txt", **context), "plain", "utf-8"),
+                MIMEText(render_template("email/digest.html", **context), "html", "utf-8"))
+        return self._parts[key]
+
     def build(self, delivery: Delivery, recipient: User) -> MIMEMultipart:
         """A text and an HTML part (the classic MIME classes: much faster to build in bulk)."""
-        payload = delivery.payload
-        context = dict(digest=payload, recipient=recipient)
         message = MIMEMultipart("alternative")
-        message["Subject"] = Header(digest_title(payload), "utf-8")
+        message["Subject"] = Header(digest_title(delivery.payload), "utf-8")
         message["From"] = self.config["MAIL_FROM"]
         message["To"] = formataddr((recipient.name, recipient.email), "utf-8")
         message["Date"] = formatdate(usegmt=True)
         message["Message-ID"] = self.message_id(delivery)
         message["X-Delivery-Key"] = delivery_key(delivery)
-        message.attach(MIMEText(render_template("email/digest.txt", **context), "plain", "utf-8"))
-        message.attach(MIMEText(render_template("email/digest.html", **context), "html", "utf-8"))
+        for part in self._bodies(delivery):
+            message.attach(part)
         return message
 
     def _connection(self) -> smtplib.SMTP:

@@ -33,8 +33,8 @@ from webapp.services.notifications.digest import ClosedWindow, close_due_windows
 log = logging.getLogger(__name__)
 
 # Longer than a send job may run (JOB_TIMEOUT), so a live worker never loses its claim.
-LEASE = timedelta(seconds=120)
-JOB_TIMEOUT = 90
+LEASE = timedelta(seconds=180)
+JOB_TIMEOUT = 150
 # The normal path enqueues right after commit; the relay leaves younger rows to it.
 RELAY_MIN_AGE = timedelta(seconds=5)
 # Longer than RQ's last retry interval: a "queued" row this old lost its job (Redis flushed).
@@ -43,7 +43,7 @@ MAX_ATTEMPTS = 8
 RETRY_INTERVALS = (10, 30, 60, 300, 900)
 BATCH = 1000
 # Deliveries per send job: one claim, one SMTP connection and one forked work horse per job.
-JOB_SIZE = 50
+JOB_SIZE = 200
 SEND_JOB = "worker.jobs.send_deliveries"
 
 
