@@ -50,3 +50,15 @@ document.addEventListener("htmx:pushedIntoHistory", function () {
     });
   });
 });
+
+// htmx keeps recent pages in sessionStorage for the back button. They hold workspace data, so they
+// go when the person logs out, and whenever the login page shows (e.g. the session expired).
+function clearHistoryCache() {
+  try { sessionStorage.removeItem("htmx-history-cache"); } catch (error) { /* storage disabled */ }
+}
+document.addEventListener("submit", function (event) {
+  if (event.target.hasAttribute("data-clear-history")) { clearHistoryCache(); }
+});
+document.addEventListener("DOMContentLoaded", function () {
+  if (document.querySelector(".login[data-clear-history]")) { clearHistoryCache(); }
+});
