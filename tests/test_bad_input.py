@@ -7,7 +7,7 @@ import base64
 import pytest
 
 from tests.oauth.conftest import OAuthFlow, basic_auth, client_app  # noqa: F401  (fixture)
-from tests.route_walk import JUNK, REPORTED_WIZARD_BUG
+from tests.route_walk import JUNK
 from tests.security_world import build_world, changed_tables, snapshot
 from webapp.extensions import db
 
@@ -51,7 +51,6 @@ def test_authorize_explains_characters_a_request_may_not_carry(people, browser, 
                                    "user_ids": "9" * 30},
                                   {"step": "3", "name": "x", "all_apps": "1", "audience": "specific",
                                    "team_ids": "9" * 30}])
-@pytest.mark.xfail(strict=True, reason=REPORTED_WIZARD_BUG)
 def test_wizard_ids_beyond_an_integer_column_are_refused(session, people, browser, form):
     build_world(session, people)
     response = browser(people["admin"]).post("/settings/connected-apps/notifications/wizard", data=form)

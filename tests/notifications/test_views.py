@@ -275,3 +275,13 @@ def test_the_rules_table_does_not_grow_queries_with_rules(browser, session, peop
         return len(statements)
 
     assert count_queries(1) == count_queries(5)
+
+
+def test_ids_that_no_column_can_hold_are_refused_not_sent_to_the_database(browser, people, apps):
+    bob = browser(people["admin"])
+    for forged in ({"rule_id": "9" * 30}, {"rule_id": "²"}):
+        assert bob.post(WIZARD, data=form(**forged), htmx_target=TARGET).status_code == 404
+    for forged in ({"user_ids": ["9" * 30]}, {"team_ids": ["2147483648"]}, {"app_ids": ["0"]},
+                   {"user_ids": ["²"]}, {"team_ids": ["1" * 5000]}):
+        sent = form(step="3", nav="apply", all_apps="1", audience="specific", **forged)
+        assert bob.post(WIZARD, data=sent, htmx_target=TARGET).status_code == 400, forged

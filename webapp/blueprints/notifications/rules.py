@@ -78,9 +78,11 @@ def wizard():
     workspace = current_user.workspace
     rule = None
     if request.form.get("rule_id"):
-        if not request.form["rule_id"].isdigit():
-            abort(400, description="Unknown notification.")
-        rule = _rule_or_404(int(request.form["rule_id"]))
+        try:
+            rule_id = service.parse_id(request.form["rule_id"], "Notification")
+        except service.RuleInputError:
+            abort(404, description="This notification does not exist.")
+        rule = _rule_or_404(rule_id)
     try:
         step = int(request.form.get("step", "1"))
     except ValueError:

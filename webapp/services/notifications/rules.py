@@ -21,11 +21,19 @@ class RuleInputError(ValueError):
     """Input no honest form can send (unknown values, another workspace's ids): answered with 400."""
 
 
+MAX_ID = 2**31 - 1  # ids are 32-bit integer columns: a larger number names nothing
+
+
+def parse_id(value: str, label: str) -> int:
+    """A positive id that fits the id columns, or RuleInputError (never a database overflow)."""
+    text = str(value).strip()
+    if not (text.isascii() and text.isdigit() and len(text) <= 10 and 0 < int(text) <= MAX_ID):
+        raise RuleInputError(f"{label} must be ids.")
+    return int(text)
+
+
 def _ids(values: list[str], label: str) -> list[int]:
-    try:
-        return sorted({int(v) for v in values if str(v).strip() != ""})
-    except ValueError:
-        raise RuleInputError(f"{label} must be ids.") from None
+    return sorted({parse_id(v, label) for v in values if str(v).strip() != ""})
 
 
 @dataclass
