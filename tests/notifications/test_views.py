@@ -93,7 +93,9 @@ def test_create_new_notification_opens_the_wizard_in_place(browser, people, apps
 
 def test_step_one_checks_the_name_and_channels_and_shows_errors_by_the_fields(browser, people, apps):
     bob = browser(people["admin"])
-    body = text(bob.post(WIZARD, data=form(name="  ", channels=[]), htmx_target=TARGET))
+    response = bob.post(WIZARD, data=form(name="  ", channels=[]), htmx_target=TARGET)
+    assert response.status_code == 422
+    body = text(response)
     assert "Step 1 of 3" in body
     assert re.search(r'id="rule-name"[^>]*aria-invalid="true" aria-describedby="rule-name-error"', body)
     assert '<p id="rule-name-error" class="field-error" role="alert">Enter a notification name.</p>' in body
@@ -107,8 +109,9 @@ def test_names_are_unique_per_workspace_ignoring_case(browser, session, people, 
     save_rule(session, people["globex"], people["outsider"], RuleForm(name="Globex only", all_apps=True))
     session.commit()
     bob = browser(people["admin"])
-    body = text(bob.post(WIZARD, data=form(name="INSTALLS"), htmx_target=TARGET))
-    assert "A notification with this name already exists. Choose another name." in body
+    refused = bob.post(WIZARD, data=form(name="INSTALLS"), htmx_target=TARGET)
+    assert refused.status_code == 422
+    assert "A notification with this name already exists. Choose another name." in text(refused)
     body = text(bob.post(WIZARD, data=form(name="Globex only"), htmx_target=TARGET))
     assert "Step 2 of 3" in body
 

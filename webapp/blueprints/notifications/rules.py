@@ -13,6 +13,8 @@ from webapp.web import admin_required, htmx_targets
 CONTENT_ID = "notifications-content"
 TAB_URL = "/settings/connected-apps/notifications"
 VARY = {"Vary": "HX-Request, HX-Target, HX-Trigger"}
+# The step comes back with its errors next to the fields; htmx swaps it (data-swap-errors).
+INVALID = 422
 
 
 def _render(status: int = 200, headers: dict | None = None, **context):
@@ -99,13 +101,14 @@ def wizard():
                 service.save_rule(db.session, workspace, current_user, data, rule)
                 db.session.commit()
                 return _render(headers={"HX-Push-Url": TAB_URL})
-            return _render(wizard=_wizard(data, failed_step, rule, errors))
+            return _render(INVALID, wizard=_wizard(data, failed_step, rule, errors))
         errors = service.validate_step(db.session, workspace, data, step, rule)
     except service.RuleInputError as error:
         db.session.rollback()
         abort(400, description=str(error))
-    next_step = step if errors else min(step + 1, service.STEPS[-1])
-    return _render(wizard=_wizard(data, next_step, rule, errors))
+    if errors:
+        return _render(INVALID, wizard=_wizard(data, step, rule, errors))
+    return _render(wizard=_wizard(data, min(step + 1, service.STEPS[-1]), rule))
 
 
 @bp.route("/settings/connected-apps/notifications/<int:rule_id>", methods=["DELETE"])

@@ -12,11 +12,13 @@ document.addEventListener("click", function (event) {
   }
 });
 
-// Fragments marked data-swap-errors answer bad input with 400 and a message rendered for them
-// (e.g. the app log's filters): show that message instead of letting htmx drop the response.
+// Fragments marked data-swap-errors answer bad input with 400 or 422 and a message rendered for
+// them (the app log's filters, the notification wizard's fields): show it instead of letting htmx
+// drop the response.
 document.addEventListener("htmx:beforeSwap", function (event) {
   var target = event.detail.target;
-  if (event.detail.xhr.status === 400 && target && target.closest("[data-swap-errors]")) {
+  var status = event.detail.xhr.status;
+  if ((status === 400 || status === 422) && target && target.closest("[data-swap-errors]")) {
     event.detail.shouldSwap = true;
     event.detail.isError = false;
   }
