@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 04:53:06.090099
+Create Date: 2026-11-29 06:03:01.208747
 
 """
 from alembic import op
@@ -159,7 +159,6 @@ def upgrade():
     sa.Column('audience', sa.String(length=20), nullable=False),
     sa.Column('created_by_id', sa.Integer(), nullable=True),
     sa.Column('created_at', webapp.database.UTCDateTime(), nullable=False),
-    sa.Column('last_sent_at', webapp.database.UTCDateTime(), nullable=True),
     sa.Column('evaluated_until', webapp.database.UTCDateTime(), nullable=True),
     sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_notification_rules_created_by_id_users')),
     sa.ForeignKeyConstraint(['workspace_id'], ['workspaces.id'], name=op.f('fk_notification_rules_workspace_id_workspaces')),

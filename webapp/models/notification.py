@@ -34,7 +34,6 @@ class NotificationRule(db.Model):
     audience: Mapped[str] = mapped_column(String(20), default="super_admins")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    last_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # End of the last window evaluated; the next evaluation starts here.
     evaluated_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
