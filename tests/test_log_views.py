@@ -5,13 +5,12 @@ import csv
 import html
 import io
 import re
-from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import event as sa_event
 
 from tests.conftest import make_app, make_installation, make_user
+from tests.page_helpers import statements
 from webapp.extensions import db
 from webapp.services.events import record_event
 
@@ -68,19 +67,6 @@ def export_url(body: str) -> str:
 def csv_table(response) -> list[list[str]]:
     return list(csv.reader(io.StringIO(response.get_data(as_text=True))))
 
-
-@contextmanager
-def counting_queries():
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    sa_event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        sa_event.remove(db.engine, "before_cursor_execute", count)
 
 
 def test_the_overview_shows_the_log_filters_and_table(world, browser):
@@ -294,13 +280,13 @@ def test_the_log_fragment_issues_the_same_queries_for_5_and_50_rows(world, brows
         record_event(session, world["installs"]["crm"], "reconnected", users[n % 6].id,
                      occurred_at=START + timedelta(hours=n))
     session.commit()
-    with counting_queries() as few:
+    with statements() as few:
         small = b.get(OVERVIEW + "?activity=reconnected", htmx_target=TABLE)
     for n in range(45):
         record_event(session, world["installs"]["chat"], "reconnected", users[n % 6].id,
                      occurred_at=START + timedelta(days=1, hours=n))
     session.commit()
-    with counting_queries() as many:
+    with statements() as many:
         large = b.get(OVERVIEW + "?activity=reconnected", htmx_target=TABLE)
     assert len(times_in(small.get_data(as_text=True))) == 5
     assert len(times_in(large.get_data(as_text=True))) == 50

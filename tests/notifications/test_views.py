@@ -7,6 +7,7 @@ from sqlalchemy import select
 from webapp.models import Delivery, NotificationRule
 from webapp.services.notifications.rules import RuleForm, save_rule
 from tests.conftest import make_app, make_installation, make_team, make_user
+from tests.page_helpers import statements
 
 TAB = "/settings/connected-apps/notifications"
 WIZARD = TAB + "/wizard"
@@ -256,10 +257,6 @@ def test_failed_deliveries_show_on_the_rule_row_for_admins_only(browser, session
 
 
 def test_the_rules_table_does_not_grow_queries_with_rules(browser, session, people, apps, app):
-    from sqlalchemy import event
-
-    from webapp.extensions import db
-
     def count_queries(n):
         for i in range(n):
             save_rule(session, people["acme"], people["admin"], RuleForm(
@@ -267,15 +264,9 @@ def test_the_rules_table_does_not_grow_queries_with_rules(browser, session, peop
                 user_ids=[people["user"].id]))
         session.commit()
         bob = browser(people["admin"])
-        statements = []
-        with app.app_context():
-            listener = lambda *args: statements.append(args[2])  # noqa: E731
-            event.listen(db.engine, "before_cursor_execute", listener)
-            try:
-                assert bob.get(TAB).status_code == 200
-            finally:
-                event.remove(db.engine, "before_cursor_execute", listener)
-        return len(statements)
+        with app.app_context(), statements() as sent:
+            assert bob.get(TAB).status_code == 200
+        return len(sent)
 
     assert count_queries(1) == count_queries(5)
 
