@@ -36,6 +36,20 @@ pids+=($!)
 $BIN/flask scheduler &
 pids+=($!)
 
+# The sample app, a real OAuth client, so that "Install" on Sample Notes works by clicking.
+SAMPLE_PORT=8900
+if python3 -c "import socket,sys; s=socket.socket(); sys.exit(s.connect_ex(('127.0.0.1', $SAMPLE_PORT)) == 0)"; then
+  credentials=$($BIN/flask apps register examples/sample_app/manifest.json --rotate-secret 2>/dev/null)
+  export CLIENT_ID=$(printf '%s' "$credentials" | python3 -c "import json,sys; print(json.load(sys.stdin)['client_id'])")
+  export CLIENT_SECRET=$(printf '%s' "$credentials" | python3 -c "import json,sys; print(json.load(sys.stdin)['client_secret'])")
+  CONSOLE_URL="http://$HOST:$PORT" PORT=$SAMPLE_PORT $BIN/python examples/sample_app/app.py &
+  pids+=($!)
+  unset CLIENT_ID CLIENT_SECRET
+  echo "Sample Notes (an example app to install) on http://127.0.0.1:$SAMPLE_PORT"
+else
+  echo "Port $SAMPLE_PORT is taken: the sample app is not started (see examples/sample_app/README.md)."
+fi
+
 echo "Connected Apps on http://$HOST:$PORT — log in as superadmin@example.com / demo-password"
 $BIN/gunicorn --bind "$HOST:$PORT" --worker-class gthread --workers 1 --threads 8 \
   --access-logfile - "wsgi:app" &
