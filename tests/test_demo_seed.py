@@ -212,3 +212,83 @@ def test_a_demo_workspace_created_on_another_plan_is_moved_to_professional(sessi
     session.commit()
     seed_demo(session, event_count=10)
     assert session.scalar(select(Workspace.plan).where(Workspace.slug == "demo")) == "professional"
+
+
+def _replay(installation, events) -> tuple[str | None, bool, dict]:
+    """Walks one app's log through the lifecycle's rules; returns (state, connected, sync values)
+    at its end, or fails at the first step the lifecycle could not have taken."""
+    app = installation.app
+    keys = {s["key"] for s in app.sync_settings}
+    sync = {s["key"]: s["default"] for s in app.sync_settings}
+    state, connected = None, False
+    for event in events:
+        where = f"{app.slug} event {event.id} {event.activity} after {state}/{connected}"
+        activity = event.activity
+        if activity == "installed" and state is None:
+            state, connected = "installed", True
+        elif activity == "installed":
+            assert app.install_level == "user" and event.details == {"user_grant": True}, where
+            assert state == "installed" and connected, where
+        elif activity == "reinstalled":
+            assert state == "uninstalled", where
+            state, connected = "installed", True
+        elif activity == "uninstalled":
+            assert state == "installed", where
+            state = "uninstalled"
+        elif activity in ("disconnected", "reconnected"):
+            assert app.install_level != "multi_account", where
+            assert state == "installed" and connected == (activity == "disconnected"), where
+            connected = activity == "reconnected"
+        elif activity == "reauthenticated":
+            assert state == "installed" and connected, where
+        else:
+            key = event.details["key"]
+            assert state == "installed" and key in keys, where
+            assert sync[key] != (activity == "sync_on"), where
+            sync[key] = activity == "sync_on"
+    return state, connected, sync
+
+
+@pytest.fixture
+def large_demo(session):
+    seed_demo(session, event_count=2000)
+    return session.scalar(select(Workspace).where(Workspace.slug == "demo"))
+
+
+def test_every_app_log_replays_into_its_installation(large_demo, session):
+    for installation in _installations(session, large_demo):
+        events = session.scalars(select(Event).where(
+            Event.workspace_id == large_demo.id, Event.app_id == installation.app_id)
+            .order_by(Event.occurred_at, Event.id)).all()
+        assert events[0].activity == "installed", installation.app.slug
+        times = [e.occurred_at for e in events]
+        assert times == sorted(set(times)), f"{installation.app.slug}: one event at a time"
+        state, connected, sync = _replay(installation, events)
+        assert state == installation.state, installation.app.slug
+        if installation.shows_status:
+            assert connected == (installation.status != "disconnected"), installation.app.slug
+        assert sync == installation.sync_values, installation.app.slug
+
+
+def test_the_generated_log_reads_like_everyday_work(large_demo, session):
+    events = session.scalars(select(Event).where(Event.workspace_id == large_demo.id)
+                             .order_by(Event.id)).all()
+    assert [e.occurred_at for e in events] == sorted(e.occurred_at for e in events), \
+        "ids follow time"
+    activities = Counter(e.activity for e in events)
+    rare = activities["installed"] + activities["uninstalled"] + activities["reinstalled"]
+    assert activities["sync_on"] + activities["sync_off"] > 10 * rare
+    assert activities["reauthenticated"] > 5 * rare
+    multi = {i.app_id for i in _installations(session, large_demo)
+             if i.app.install_level == "multi_account"}
+    assert not [e for e in events if e.app_id in multi
+                and e.activity in ("disconnected", "reconnected")]
+    disconnects = [e for e in events if e.activity == "disconnected"]
+    assert sum(e.actor_id is None for e in disconnects) > len(disconnects) / 2
+    admins = set(session.scalars(select(User.id).where(User.workspace_id == large_demo.id,
+                                                       User.role != "user")))
+    toggles = [e for e in events if e.activity in ("sync_on", "sync_off")]
+    assert toggles and all(e.actor_id in admins for e in toggles)
+    user_grants = [e for e in events if e.details == {"user_grant": True}
+                   and e.activity == "installed"]
+    assert len({e.actor_id for e in user_grants}) >= 2

@@ -10,8 +10,10 @@ demo = AppGroup("demo", help="Demo data.")
 
 @demo.command("seed")
 @click.option("--events", "event_count", default=2000, show_default=True, type=click.IntRange(min=0),
-              help="How many log events to spread over the past 90 days (only while the demo "
-                   "workspace has none).")
+              help="About how many log events to spread over the past 90 days, each app's "
+                   "following its lifecycle (installed, connected, sync settings) into the "
+                   "installation's seeded state; the few events of the seeded histories come on "
+                   "top. Only while the demo workspace has no events.")
 @click.option("--password", default=None,
               help="Password of the demo users (new users get demo-password when omitted; "
                    "given, it also resets the existing demo users' passwords).")

@@ -22,8 +22,7 @@ from webapp.models import (
     Alert, App, Event, ExternalAccount, Grant, Installation, LearningResource, Scope, Team, TeamMember,
     User, Workspace)
 from webapp.services.accounts import AccountError, get_or_create_workspace
-from webapp.services.demo_events import LOG_DAYS, insert_generated_events
-from webapp.services.events import record_event
+from webapp.services.demo_events import LOG_DAYS, HistoryEvent, insert_log
 from webapp.services.installations import compute_flags, plan_covers
 from webapp.services.lifecycle import refresh_flags
 from webapp.services.scopes import load_scope_catalogue
@@ -94,10 +93,11 @@ def seed_demo(session: Session, event_count: int = 2000, password: str | None = 
     result.existing_events = session.scalar(
         select(func.count()).select_from(Event).where(Event.workspace_id == workspace.id))
     if not result.existing_events:
-        result.history_events = _record_history(session, workspace, apps, people, scenarios, now)
-        session.flush()
-        result.generated_events = insert_generated_events(
-            session, workspace, installations, list(people.values()), event_count, now, random_seed)
+        histories = _histories(workspace, apps, people, scenarios, installations, now)
+        result.history_events = sum(len(events) for events in histories.values())
+        result.generated_events = insert_log(session, workspace, installations,
+                                             list(people.values()), histories, event_count, now,
+                                             random_seed)
     session.commit()
     return result
 
@@ -269,15 +269,35 @@ def _create_grants(session: Session, installation: Installation, people: dict[st
                           scopes=list(installation.granted_scopes), created_at=_at(now, days_ago)))
 
 
-def _record_history(session: Session, workspace: Workspace, apps: dict[str, App],
-                    people: dict[str, User], scenarios: list[dict], now: datetime) -> int:
-    by_app = {row.app_id: row for row in session.scalars(
-        select(Installation).where(Installation.workspace_id == workspace.id))}
-    count = 0
+def _histories(workspace: Workspace, apps: dict[str, App], people: dict[str, User],
+               scenarios: list[dict], installations: list[Installation], now: datetime
+               ) -> dict[int, list[HistoryEvent]]:
+    """Each installation's seeded history as log events, with the details the lifecycle writes:
+    its installs, uninstalls and disconnects, the other users' grants of a user-level app, and a
+    day after the install the change that gave a sync setting a value other than its default."""
+    by_app = {row.app_id: row for row in installations if row.workspace_id == workspace.id}
+    histories: dict[int, list[HistoryEvent]] = {}
     for scenario in scenarios:
-        installation = by_app[apps[scenario["app"]].id]
+        app = apps[scenario["app"]]
+        installation = by_app[app.id]
+        user_level = app.install_level == "user"
+        events = histories.setdefault(app.id, [])
         for activity, days_ago, email in _history(scenario):
             actor_id = people[email].id if email else None
-            record_event(session, installation, activity, actor_id, occurred_at=_at(now, days_ago))
-            count += 1
-    return count
+            details: dict = {}
+            if user_level and activity in ("reinstalled", "reconnected"):
+                details = {"user_grant": True}
+            elif activity == "disconnected":
+                details = {"reason": "admin_disconnected" if email else "revoked_by_app"}
+            events.append(HistoryEvent(activity, _at(now, days_ago), actor_id, details))
+        for email, days_ago in scenario.get("grants", []):
+            events.append(HistoryEvent("installed", _at(now, days_ago), people[email].id,
+                                       {"user_grant": True}))
+        for setting in app.sync_settings:
+            value = installation.sync_values.get(setting["key"], setting["default"])
+            if value != setting["default"]:
+                events.append(HistoryEvent(
+                    "sync_on" if value else "sync_off", _at(now, scenario["days_ago"] - 1),
+                    people[scenario["by"]].id, {"key": setting["key"], "label": setting["label"]}))
+        events.sort(key=lambda event: event.occurred_at)
+    return histories
