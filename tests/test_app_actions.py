@@ -291,6 +291,7 @@ def test_cards_offer_install_where_it_can_work(browser, people, catalogue):
     assert ">Install</button>" in card(html, "Mail Relay")
     assert ">Install</button>" in card(html, "Desk Notes")
     assert "Install<" not in card(html, "No Door")
+    assert "No install page registered" in card(html, "No Door")
     assert "Installed" in card(html, "CRM Bridge") and "Install<" not in card(html, "CRM Bridge")
     assert '<dialog id="install-dialog"' in html
 

@@ -147,6 +147,8 @@ def _seed_teams(session: Session, workspace: Workspace, entries: list[dict], peo
 
 
 def _seed_apps(session: Session, entries: list[dict]) -> tuple[dict[str, App], int]:
+    """The invented catalogue. No app behind these listings answers, so none gets an install
+    page: the marketplace says so instead of offering an Install that leads nowhere."""
     existing = {app.slug: app for app in session.scalars(
         select(App).where(App.slug.in_([entry["slug"] for entry in entries])))}
     created = 0
@@ -157,7 +159,7 @@ def _seed_apps(session: Session, entries: list[dict]) -> tuple[dict[str, App], i
         app = App(slug=entry["slug"], name=entry["name"], vendor=entry["vendor"],
                   category=entry["category"], description=entry["description"],
                   version=entry["version"], install_level=entry["install_level"],
-                  install_url=f"{origin}/install", redirect_uris=[f"{origin}/callback"],
+                  install_url=None, redirect_uris=[f"{origin}/callback"],
                   required_scopes=entry["scopes"]["required"],
                   conditional_scopes=entry["scopes"]["conditionally_required"],
                   optional_scopes=entry["scopes"]["optional"],
