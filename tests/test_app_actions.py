@@ -82,6 +82,18 @@ def test_re_authenticate_appears_when_a_new_version_asks_for_more(session, brows
     assert ">Re-authenticate<" not in page(browser(people["user"]), crm.slug)
 
 
+def test_without_an_install_page_the_page_says_why_there_is_no_re_authenticate(session, browser,
+                                                                                 people, crm):
+    crm.install_url = None
+    crm.version = "1.1.0"
+    crm.optional_scopes = [*crm.optional_scopes, "files.read"]
+    lifecycle.refresh_flags_for_app(session, crm)
+    session.commit()
+    html = page(browser(people["admin"]), crm.slug)
+    assert ">Re-authenticate<" not in html
+    assert "has no install page registered, so it cannot be re-authenticated" in html
+
+
 def test_admin_uninstalls_with_one_event_and_every_token_revoked(session, browser, people, crm):
     client = browser(people["admin"])
     response = client.post(f"/settings/connected-apps/apps/{crm.slug}/uninstall")
