@@ -116,7 +116,8 @@ def main() -> None:
         print(f"seeded in {time.perf_counter() - started:.1f} s: {result.summary()}")
         workspace = db.session.scalar(select(Workspace).where(Workspace.slug == "demo"))
         admin = db.session.scalar(select(User).where(User.email == "admin@example.com"))
-        quiet_user = db.session.scalar(select(User).where(User.email == "sam.whitaker@example.com"))
+        # Filters that match full pages (50 rows rendered), the usual case an admin meets.
+        busy_user = db.session.scalar(select(User).where(User.email == "superadmin@example.com"))
         busy_app = db.session.scalar(select(App).where(App.slug == "helpharbor"))
         latest = db.session.scalar(select(func.max(Event.occurred_at)))
         span = {"from": (latest - timedelta(days=60)).date().isoformat(),
@@ -127,8 +128,8 @@ def main() -> None:
         cases = [
             ("overview page", OVERVIEW, None),
             ("log: first page", OVERVIEW, "app-log-table"),
-            ("log: activity", f"{OVERVIEW}?activity=uninstalled", "app-log-table"),
-            ("log: user", f"{OVERVIEW}?user={quiet_user.id}", "app-log-table"),
+            ("log: activity", f"{OVERVIEW}?activity=sync_off", "app-log-table"),
+            ("log: user", f"{OVERVIEW}?user={busy_user.id}", "app-log-table"),
             ("log: app", f"{OVERVIEW}?app={busy_app.id}", "app-log-table"),
             ("log: from/to", f"{OVERVIEW}?from={span['from']}&to={span['to']}", "app-log-table"),
             ("log: all filters", f"{OVERVIEW}?activity=sync_on&user={admin.id}&app={busy_app.id}"
