@@ -96,14 +96,20 @@ def my_name(page: Page) -> str:
     return page.locator(".whoami").inner_text().split("·")[0].strip()
 
 
-def install_from_marketplace(page: Page, app_name: str) -> None:
-    """Marketplace > "Install" > dialog "Install" > the app's own page > consent "Connect app"."""
+def find_in_marketplace(page: Page, app_name: str) -> Locator:
+    """Top navigation > Marketplace, search for the app: its card."""
     page.goto("/settings/")
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Marketplace").click()
     page.get_by_label("Search apps").press_sequentially(app_name)
     card = page.get_by_role("list", name="Apps").get_by_role("listitem").filter(
         has=page.get_by_role("link", name=app_name, exact=True))
     expect(card).to_have_count(1)
+    return card
+
+
+def install_from_marketplace(page: Page, app_name: str) -> None:
+    """Marketplace > "Install" > dialog "Install" > the app's own page > consent "Connect app"."""
+    card = find_in_marketplace(page, app_name)
     card.get_by_role("button", name="Install").click()
     dialog = page.get_by_role("dialog", name=app_name)
     expect(dialog).to_be_visible()
@@ -143,12 +149,7 @@ def expect_newest_event(page: Page, activity: str, user: str) -> None:
 
 def ensure_installed(page: Page, app_name: str) -> None:
     """Installs the app from the marketplace unless the workspace already has it installed."""
-    page.goto("/settings/")
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Marketplace").click()
-    page.get_by_label("Search apps").press_sequentially(app_name)
-    card = page.get_by_role("list", name="Apps").get_by_role("listitem").filter(
-        has=page.get_by_role("link", name=app_name, exact=True))
-    expect(card).to_have_count(1)
+    card = find_in_marketplace(page, app_name)
     if card.get_by_role("button", name="Install").count():
         install_from_marketplace(page, app_name)
 
