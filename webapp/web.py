@@ -36,13 +36,19 @@ def htmx_targets(element_id: str) -> bool:
             and not htmx.history_restore_request)
 
 
-def render_page_or_fragment(template: str, block: str, target_id: str, status: int = 200, **context):
-    """One URL serves the page and, when htmx targets `target_id`, only its block."""
-    if htmx_targets(target_id):
+# A URL that answers with a page or one of its fragments must be cached per these headers.
+FRAGMENT_VARY = "HX-Request, HX-Target, HX-Trigger, HX-History-Restore-Request"
+
+
+def render_page_or_fragment(template: str, block: str, target_ids: str | tuple[str, ...],
+                            status: int = 200, headers: dict | None = None, **context):
+    """One URL serves the page and, when htmx targets one of `target_ids`, only its block."""
+    ids = (target_ids,) if isinstance(target_ids, str) else target_ids
+    if any(htmx_targets(element_id) for element_id in ids):
         body = render_block(template, block, **context)
     else:
         body = render_template(template, **context)
-    return body, status, {"Vary": "HX-Request, HX-Target, HX-Trigger"}
+    return body, status, {"Vary": FRAGMENT_VARY, **(headers or {})}
 
 
 def register_web(app: Flask) -> None:

@@ -20,12 +20,10 @@ from webapp.blueprints.connected_apps import bp
 from webapp.database import utcnow
 from webapp.extensions import db
 from webapp.services import event_log
-from webapp.web import htmx_targets
+from webapp.web import FRAGMENT_VARY, htmx_targets
 
 LOG_TABLE_ID = "app-log-table"
 LOG_MORE_ID = "app-log-more"
-# The same URL answers with a page or a fragment, so caches must key on these headers too.
-VARY = "HX-Request, HX-Target, HX-Trigger, HX-History-Restore-Request"
 RAW_FIELDS = ("activity", "user", "app", "from", "to")
 
 
@@ -93,7 +91,7 @@ def page_with_log(template: str, fixed_app_id: int | None = None, **context):
         with_options = True
     log = _build_log(fixed_app_id, with_options)
     body = render_template(template, log=log, **context)
-    return body, 400 if log.error else 200, {"Vary": VARY}
+    return body, 400 if log.error else 200, {"Vary": FRAGMENT_VARY}
 
 
 @bp.route("/log.csv")

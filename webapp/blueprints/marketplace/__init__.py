@@ -4,7 +4,7 @@ from flask_login import current_user, login_required
 
 from webapp.extensions import db
 from webapp.services import connections, marketplace
-from webapp.web import htmx_targets, render_page_or_fragment
+from webapp.web import FRAGMENT_VARY, htmx_targets, render_page_or_fragment
 
 bp = Blueprint("marketplace", __name__, url_prefix="/marketplace")
 
@@ -41,4 +41,4 @@ def listing(slug: str):
     # A card's "Install" asks for the listing inside the install dialog: a dialog-sized fragment.
     template = ("marketplace/_install_listing.html" if htmx_targets(INSTALL_DIALOG_BODY_ID)
                 else "marketplace/listing.html")
-    return render_template(template, **context), 200, {"Vary": "HX-Request, HX-Target, HX-Trigger"}
+    return render_template(template, **context), 200, {"Vary": FRAGMENT_VARY}

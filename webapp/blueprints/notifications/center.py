@@ -3,12 +3,11 @@ from __future__ import annotations
 
 from flask import abort, redirect, render_template
 from flask_login import current_user, login_required
-from jinja2_fragments.flask import render_block
 
 from webapp.blueprints.notifications import bp
 from webapp.extensions import db, htmx
 from webapp.services.notifications import inbox
-from webapp.web import htmx_targets
+from webapp.web import render_page_or_fragment
 
 # The list is shown in the top bar's panel and on its own page; htmx asks for it by either id.
 LIST_IDS = ("notification-panel-body", "notification-list")
@@ -25,12 +24,9 @@ def notification_center_context():
 
 
 def _list(**context):
-    notifications = inbox.recent(db.session, current_user)
-    if any(htmx_targets(list_id) for list_id in LIST_IDS):
-        body = render_block("notifications/center.html", "panel", notifications=notifications, **context)
-    else:
-        body = render_template("notifications/center.html", notifications=notifications, **context)
-    return body, 200, {"Vary": "HX-Request, HX-Target, HX-Trigger", "Cache-Control": "no-store"}
+    return render_page_or_fragment("notifications/center.html", "panel", LIST_IDS,
+                                   headers={"Cache-Control": "no-store"},
+                                   notifications=inbox.recent(db.session, current_user), **context)
 
 
 @bp.route("/notifications")

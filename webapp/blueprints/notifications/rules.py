@@ -1,18 +1,17 @@
 """Settings > Connected apps > Notifications: the rules table and the three-step wizard."""
 from __future__ import annotations
 
-from flask import abort, render_template, request
+from flask import abort, request
 from flask_login import current_user, login_required
 
 from webapp.blueprints.notifications import bp
 from webapp.extensions import db
 from webapp.models.notification import AUDIENCES, CHANNELS, FREQUENCIES, RULE_TYPES
 from webapp.services.notifications import rules as service
-from webapp.web import admin_required, htmx_targets
+from webapp.web import admin_required, render_page_or_fragment
 
 CONTENT_ID = "notifications-content"
 TAB_URL = "/settings/connected-apps/notifications"
-VARY = {"Vary": "HX-Request, HX-Target, HX-Trigger"}
 # The step comes back with its errors next to the fields; htmx swaps it (data-swap-errors).
 INVALID = 422
 
@@ -26,15 +25,8 @@ def _render(status: int = 200, headers: dict | None = None, **context):
         context["stats"] = service.delivery_stats(db.session, workspace) if current_user.is_admin else {}
     labels = dict(rule_types=RULE_TYPES, frequencies=FREQUENCIES, audiences=AUDIENCES,
                   channel_labels=CHANNELS)
-    template = "notifications/index.html"
-    if htmx_targets(CONTENT_ID):
-        from jinja2_fragments.flask import render_block
-
-        body = render_block(template, "notifications_content", active_tab="notifications",
-                            **labels, **context)
-    else:
-        body = render_template(template, active_tab="notifications", **labels, **context)
-    return body, status, {**VARY, **(headers or {})}
+    return render_page_or_fragment("notifications/index.html", "notifications_content", CONTENT_ID,
+                                   status, headers, active_tab="notifications", **labels, **context)
 
 
 def _wizard(data: service.RuleForm, step: int, rule=None, errors=None) -> dict:
