@@ -10,7 +10,7 @@ def test_every_page_needs_login(app):
 
 
 def test_login_with_right_password_reaches_connected_apps(people, browser):
-    client = browser(people["admin"]).client
+    client = browser().login(people["admin"]).client
     response = client.get("/")
     assert response.headers["Location"].endswith("/settings/connected-apps/")
 
@@ -73,3 +73,14 @@ def test_logout_needs_post(people, browser):
     assert b.client.get("/logout").status_code == 405
     assert b.post("/logout").status_code == 302
     assert b.client.get("/settings/").status_code == 302
+
+
+def test_the_console_stores_passwords_as_scrypt_hashes(session, people):
+    from webapp.services.accounts import authenticate, create_user
+
+    user = create_user(session, people["acme"], "dora@acme.test", "a-long-password")
+    session.commit()
+    assert user.password_hash.startswith("scrypt:")
+    assert "a-long-password" not in user.password_hash
+    assert authenticate(session, "dora@acme.test", "a-long-password") == user
+    assert authenticate(session, "dora@acme.test", "a-wrong-password") is None

@@ -168,6 +168,7 @@ def test_the_command_seeds_sets_passwords_and_reports(app, browser):
             assert authenticate(db.session, email, "open-sesame-42") is not None
         assert authenticate(db.session, "sam.whitaker@example.com", "open-sesame-42") is None
         admin = db.session.scalar(select(User).where(User.email == "admin@example.com"))
+        assert admin.password_hash.startswith("scrypt:")
         events_after_first_run = db.session.scalar(select(func.count()).select_from(Event))
     page = browser().login(admin, password="open-sesame-42").get("/settings/connected-apps/")
     assert page.status_code == 200
@@ -194,7 +195,7 @@ def test_a_short_password_is_refused_with_a_clear_message(app):
 def test_every_demo_page_renders_and_the_summary_shows_each_number(demo, session, browser):
     _, workspace = demo
     admin = session.scalar(select(User).where(User.email == "admin@example.com"))
-    client = browser().login(admin, password="demo-password")
+    client = browser().sign_in(admin)
     overview = client.get("/settings/connected-apps/").get_data(as_text=True)
     numbers = dict(re.findall(r"<dt>([^<]+)</dt>\s*<dd>(\d+)</dd>", overview))
     for label in ("Connected apps", "Disconnected", "Errors", "Updates available", "Upgrades available"):

@@ -120,7 +120,7 @@ def test_no_demo_page_needs_inline_script_styles_or_eval(session, browser):
     problems = []
     for email in ("admin@example.com", "user@example.com"):
         person = session.scalar(select(User).where(User.email == email))
-        client = browser().login(person, password="demo-password")
+        client = browser().sign_in(person)
         for url in urls:
             response = client.get(url)
             assert response.status_code == 200, url

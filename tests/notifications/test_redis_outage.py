@@ -25,7 +25,7 @@ def test_deliveries_wait_while_redis_is_down_and_arrive_once_when_it_returns(
 
     private_redis.stop()
     with private_app.app_context():
-        bob = Browser(private_app.test_client()).login(db.session.get(User, admin_id))
+        bob = Browser(private_app.test_client()).sign_in(db.session.get(User, admin_id))
         # Pages keep answering, and rules can be edited.
         for url in ("/settings/connected-apps/", "/settings/connected-apps/notifications",
                     "/notifications/count", "/notifications"):
