@@ -103,32 +103,6 @@ def crm(session, people):
     return installation
 
 
-class Clock:
-    def __init__(self, now):
-        self.now = now
-
-    def __call__(self):
-        return self.now
-
-    def set(self, *args):
-        from datetime import datetime, timezone
-
-        self.now = datetime(*args, tzinfo=timezone.utc)
-        return self.now
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    """Controls the time the lifecycle, the log and rule creation see (not the outbox's own)."""
-    from datetime import datetime, timezone
-
-    now = Clock(datetime(2026, 11, 3, 10, 15, tzinfo=timezone.utc))
-    for module in ("webapp.services.lifecycle", "webapp.services.events",
-                   "webapp.services.notifications.rules"):
-        monkeypatch.setattr(f"{module}.utcnow", now)
-    return now
-
-
 class PrivateRedis:
     """A redis-server of the test's own, on a free port of 6391-6399; never the shared one."""
 

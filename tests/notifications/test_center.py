@@ -10,12 +10,11 @@ from tests.conftest import make_app
 from tests.notifications.test_digest import at, deliveries, make_rule
 
 
-def notify_everyone(session, people, clock, slugs=("crm-sync",)):
+def notify_everyone(session, people, slugs=("crm-sync",)):
     make_rule(session, people, channels=["in_app"], audience="everyone")
-    clock.set(2026, 11, 3, 10, 20)
     for slug in slugs:
         app = make_app(session, slug)
-        lifecycle.consent(session, people["acme"], app, people["admin"], ["contacts.read"])
+        lifecycle.consent(session, people["acme"], app, people["admin"], ["contacts.read"], now=at(10, 20))
     session.commit()
     send_due(session, at(11))
     for row in deliveries(session):
@@ -28,10 +27,10 @@ def badge(html):
     return int(match.group(1)) if match else None
 
 
-def test_the_top_bar_shows_the_unread_count_and_polls_for_it(browser, session, people, clock, rq_queue):
+def test_the_top_bar_shows_the_unread_count_and_polls_for_it(browser, session, people, rq_queue):
     carol = browser(people["user"])
     assert badge(carol.get("/settings/connected-apps/").get_data(as_text=True)) == 0
-    notify_everyone(session, people, clock)
+    notify_everyone(session, people)
     page = carol.get("/settings/connected-apps/").get_data(as_text=True)
     assert badge(page) == 1
     assert 'hx-get="/notifications/count" hx-trigger="every 30s" hx-swap="outerHTML"' in page
@@ -40,8 +39,8 @@ def test_the_top_bar_shows_the_unread_count_and_polls_for_it(browser, session, p
 
 
 def test_the_list_shows_the_notifications_with_links_and_opening_one_marks_it_read(
-        browser, session, people, clock, rq_queue):
-    notify_everyone(session, people, clock)
+        browser, session, people, rq_queue):
+    notify_everyone(session, people)
     carol = browser(people["user"])
     panel = carol.get("/notifications", htmx_target="notification-panel-body").get_data(as_text=True)
     assert "<html" not in panel
@@ -56,10 +55,10 @@ def test_the_list_shows_the_notifications_with_links_and_opening_one_marks_it_re
     assert "Watch: 1 update" in carol.get("/notifications").get_data(as_text=True)
 
 
-def test_mark_all_as_read_clears_the_count(browser, session, people, clock, rq_queue):
+def test_mark_all_as_read_clears_the_count(browser, session, people, rq_queue):
     make_rule(session, people, name="Second", channels=["in_app"], audience="everyone",
               rule_type="app_install")
-    notify_everyone(session, people, clock)
+    notify_everyone(session, people)
     carol = browser(people["user"])
     assert badge(carol.get("/settings/").get_data(as_text=True)) == 2
     answer = carol.post("/notifications/read-all", htmx_target="notification-panel-body")
@@ -72,8 +71,8 @@ def test_mark_all_as_read_clears_the_count(browser, session, people, clock, rq_q
     assert badge(bob.get("/settings/").get_data(as_text=True)) == 2
 
 
-def test_nobody_opens_someone_elses_notification(browser, session, people, clock, rq_queue):
-    notify_everyone(session, people, clock)
+def test_nobody_opens_someone_elses_notification(browser, session, people, rq_queue):
+    notify_everyone(session, people)
     note = session.scalar(select(InAppNotification).where(InAppNotification.user_id == people["admin"].id))
     assert browser(people["user"]).post(f"/notifications/{note.id}/open").status_code == 404
     assert browser(people["outsider"]).post(f"/notifications/{note.id}/open").status_code == 404

@@ -6,15 +6,14 @@ from sqlalchemy import select
 from webapp.models import Delivery
 from webapp.services import lifecycle
 from tests.conftest import make_app
-from tests.notifications.test_digest import make_rule
+from tests.notifications.test_digest import at, make_rule
 
 
 def test_send_due_closes_windows_ended_by_the_given_time_and_twice_sends_nothing_twice(
-        app, session, people, clock, rq_queue):
+        app, session, people, rq_queue):
     make_rule(session, people, audience="super_admins", channels=["email"])
     crm = make_app(session, "crm-sync")
-    clock.set(2026, 11, 3, 10, 20)
-    lifecycle.consent(session, people["acme"], crm, people["admin"], ["contacts.read"])
+    lifecycle.consent(session, people["acme"], crm, people["admin"], ["contacts.read"], now=at(10, 20))
     session.commit()
     runner = app.test_cli_runner()
 
@@ -47,15 +46,15 @@ def test_the_schedule_registers_send_due_every_minute_with_rq_cron(app, rq_queue
     assert [(job.func, job.cron) for job in jobs] == [(send_due_notifications, "* * * * *")]
 
 
-def test_the_scheduled_job_is_the_send_due_command(app, session, people, clock, rq_queue):
+def test_the_scheduled_job_is_the_send_due_command(app, session, people, rq_queue):
     from worker.jobs import send_due_notifications
 
     from webapp.database import utcnow
 
-    clock.now = utcnow()  # a rule made now has no window ended yet
-    make_rule(session, people, audience="super_admins", channels=["email"])
+    # A rule made now has no window ended yet.
+    make_rule(session, people, audience="super_admins", channels=["email"], now=utcnow())
     assert send_due_notifications() == {"relayed": 0, "windows": 0, "deliveries": 0}
-    # Made three weeks ago (by the clock), it catches up on every hour since, each in turn.
-    clock.now = utcnow() - timedelta(weeks=3)
-    make_rule(session, people, name="Older", audience="super_admins", channels=["email"])
+    # Made three weeks ago, it catches up on every hour since, each in turn.
+    make_rule(session, people, name="Older", audience="super_admins", channels=["email"],
+              now=utcnow() - timedelta(weeks=3))
     assert send_due_notifications()["windows"] in (3 * 7 * 24, 3 * 7 * 24 + 1)

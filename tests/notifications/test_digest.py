@@ -14,11 +14,13 @@ def at(hour, minute=0, day=3):
     return datetime(2026, 11, day, hour, minute, tzinfo=timezone.utc)
 
 
-def make_rule(session, people, **fields):
+def make_rule(session, people, now=None, **fields):
+    """A rule Bob made (by default at 10:15 on Nov 3, so its first window starts at 10:00)."""
     defaults = dict(name="Watch", rule_type="app_install", frequency="hour", all_apps=True,
                     channels=["email", "in_app"], audience="everyone")
     defaults.update(fields)
-    rule = save_rule(session, people["acme"], people["admin"], RuleForm(**defaults))
+    rule = save_rule(session, people["acme"], people["admin"], RuleForm(**defaults),
+                     now=now or at(10, 15))
     session.commit()
     return rule
 
@@ -31,11 +33,10 @@ def deliveries(session, **where):
 
 
 def test_an_install_makes_one_delivery_per_recipient_and_channel_and_running_twice_adds_none(
-        session, people, clock, rq_queue):
+        session, people, rq_queue):
     rule = make_rule(session, people)
     app = make_app(session, "crm-sync", name="CRM Sync")
-    clock.set(2026, 11, 3, 10, 20)
-    lifecycle.consent(session, people["acme"], app, people["user"], ["contacts.read"])
+    lifecycle.consent(session, people["acme"], app, people["user"], ["contacts.read"], now=at(10, 20))
     session.commit()
 
     report = send_due(session, at(11))
@@ -58,20 +59,18 @@ def test_an_install_makes_one_delivery_per_recipient_and_channel_and_running_twi
     assert rq_queue.count == 1
 
 
-def test_an_empty_window_sends_nothing(session, people, clock, rq_queue):
+def test_an_empty_window_sends_nothing(session, people, rq_queue):
     make_rule(session, people)
     report = send_due(session, at(13))
     assert [w.window_start for w in report.windows] == [at(10), at(11), at(12)]
     assert deliveries(session) == []
 
 
-def test_missed_windows_are_closed_one_by_one_after_downtime(session, people, clock, rq_queue):
+def test_missed_windows_are_closed_one_by_one_after_downtime(session, people, rq_queue):
     rule = make_rule(session, people, audience="super_admins", channels=["email"])
     first, second = make_app(session, "first-app"), make_app(session, "second-app")
-    clock.set(2026, 11, 3, 10, 30)
-    lifecycle.consent(session, people["acme"], first, people["admin"], ["contacts.read"])
-    clock.set(2026, 11, 3, 12, 5)
-    lifecycle.consent(session, people["acme"], second, people["admin"], ["contacts.read"])
+    lifecycle.consent(session, people["acme"], first, people["admin"], ["contacts.read"], now=at(10, 30))
+    lifecycle.consent(session, people["acme"], second, people["admin"], ["contacts.read"], now=at(12, 5))
     session.commit()
 
     send_due(session, at(15, 30))
@@ -81,18 +80,16 @@ def test_missed_windows_are_closed_one_by_one_after_downtime(session, people, cl
     assert session.get(NotificationRule, rule.id).evaluated_until == at(15)
 
 
-def test_a_rule_created_mid_window_starts_with_that_window(session, people, clock, rq_queue):
+def test_a_rule_created_mid_window_starts_with_that_window(session, people, rq_queue):
     app = make_app(session, "crm-sync")
-    clock.set(2026, 11, 3, 10, 5)
-    lifecycle.consent(session, people["acme"], app, people["admin"], ["contacts.read"])
+    lifecycle.consent(session, people["acme"], app, people["admin"], ["contacts.read"], now=at(10, 5))
     session.commit()
-    clock.set(2026, 11, 3, 10, 40)
-    make_rule(session, people, audience="super_admins", channels=["email"])
+    make_rule(session, people, audience="super_admins", channels=["email"], now=at(10, 40))
     send_due(session, at(11))
     assert len(deliveries(session)) == 1
 
 
-def test_rules_match_their_type_and_their_apps_only(session, people, clock, rq_queue):
+def test_rules_match_their_type_and_their_apps_only(session, people, rq_queue):
     watched, other = make_app(session, "watched-app"), make_app(session, "other-app")
     w = make_installation(session, people["acme"], watched)
     o = make_installation(session, people["acme"], other)
@@ -101,9 +98,8 @@ def test_rules_match_their_type_and_their_apps_only(session, people, clock, rq_q
                            all_apps=False, app_ids=[watched.id], audience="super_admins",
                            channels=["email"])
     installs = make_rule(session, people, name="Installs", audience="super_admins", channels=["email"])
-    clock.set(2026, 11, 3, 10, 30)
-    lifecycle.uninstall(session, o, people["admin"])
-    lifecycle.uninstall(session, w, people["admin"])
+    lifecycle.uninstall(session, o, people["admin"], now=at(10, 30))
+    lifecycle.uninstall(session, w, people["admin"], now=at(10, 30))
     session.commit()
     send_due(session, at(11))
     rows = deliveries(session)
@@ -112,39 +108,35 @@ def test_rules_match_their_type_and_their_apps_only(session, people, clock, rq_q
     assert deliveries(session, rule_id=installs.id) == []
 
 
-def test_all_apps_includes_apps_installed_after_the_rule(session, people, clock, rq_queue):
+def test_all_apps_includes_apps_installed_after_the_rule(session, people, rq_queue):
     make_rule(session, people, audience="super_admins", channels=["email"])
     newcomer = make_app(session, "newcomer")
-    clock.set(2026, 11, 3, 10, 50)
-    lifecycle.consent(session, people["acme"], newcomer, people["admin"], ["contacts.read"])
+    lifecycle.consent(session, people["acme"], newcomer, people["admin"], ["contacts.read"], now=at(10, 50))
     session.commit()
     send_due(session, at(11))
     assert deliveries(session)[0].payload["lines"][0]["app"] == "Newcomer"
 
 
-def test_another_workspaces_events_never_reach_a_rule(session, people, clock, rq_queue):
+def test_another_workspaces_events_never_reach_a_rule(session, people, rq_queue):
     make_rule(session, people)
     app = make_app(session, "crm-sync")
-    clock.set(2026, 11, 3, 10, 20)
-    lifecycle.consent(session, people["globex"], app, people["outsider"], ["contacts.read"])
+    lifecycle.consent(session, people["globex"], app, people["outsider"], ["contacts.read"], now=at(10, 20))
     session.commit()
     send_due(session, at(11))
     assert deliveries(session) == []
 
 
 def test_disconnect_rule_reminds_each_window_and_says_when_an_app_recovered(
-        session, people, clock, rq_queue):
+        session, people, rq_queue):
     app = make_app(session, "crm-sync", name="CRM Sync")
-    clock.set(2026, 11, 3, 9, 0)
-    lifecycle.consent(session, people["acme"], app, people["admin"], ["contacts.read"])
+    lifecycle.consent(session, people["acme"], app, people["admin"], ["contacts.read"], now=at(9))
     session.commit()
     make_rule(session, people, rule_type="app_disconnect", audience="super_admins",
-              channels=["email"], frequency="day")
+              channels=["email"], frequency="day", now=at(9))
     from webapp.models import Installation
 
     installation = session.scalar(select(Installation))
-    clock.set(2026, 11, 3, 14, 0)
-    lifecycle.disconnect(session, installation, people["admin"], "revoked_by_admin")
+    lifecycle.disconnect(session, installation, people["admin"], "revoked_by_admin", now=at(14))
     session.commit()
 
     def kinds_for(day):
@@ -157,33 +149,30 @@ def test_disconnect_rule_reminds_each_window_and_says_when_an_app_recovered(
     assert kinds_for(4) == [("reminder", "CRM Sync is still disconnected")]
     assert kinds_for(5) == [("reminder", "CRM Sync is still disconnected")]
 
-    clock.set(2026, 11, 6, 8, 0)
-    lifecycle.consent(session, people["acme"], app, people["admin"], ["contacts.read"])
+    lifecycle.consent(session, people["acme"], app, people["admin"], ["contacts.read"], now=at(8, day=6))
     session.commit()
     send_due(session, at(0, day=8))
     assert kinds_for(6) == [("recovered", "CRM Sync has recovered: it was reconnected")]
     assert kinds_for(7) == []  # connected again and nothing happened: nothing is sent
 
 
-def test_deactivated_and_other_workspace_users_get_nothing(session, people, clock, rq_queue):
+def test_deactivated_and_other_workspace_users_get_nothing(session, people, rq_queue):
     make_user(session, people["acme"], "gone@acme.test", active=False)
     make_rule(session, people, channels=["in_app"])
     app = make_app(session, "crm-sync")
-    clock.set(2026, 11, 3, 10, 20)
-    lifecycle.consent(session, people["acme"], app, people["admin"], ["contacts.read"])
+    lifecycle.consent(session, people["acme"], app, people["admin"], ["contacts.read"], now=at(10, 20))
     session.commit()
     send_due(session, at(11))
     recipients = {r.recipient_id for r in deliveries(session)}
     assert recipients == {people["super_admin"].id, people["admin"].id, people["user"].id}
 
 
-def test_the_unique_key_holds_even_if_a_window_is_closed_twice(session, people, clock, rq_queue):
+def test_the_unique_key_holds_even_if_a_window_is_closed_twice(session, people, rq_queue):
     from webapp.services.notifications.digest import close_window
 
     rule = make_rule(session, people)
     app = make_app(session, "crm-sync")
-    clock.set(2026, 11, 3, 10, 20)
-    lifecycle.consent(session, people["acme"], app, people["admin"], ["contacts.read"])
+    lifecycle.consent(session, people["acme"], app, people["admin"], ["contacts.read"], now=at(10, 20))
     session.commit()
     first = close_window(session, rule, people["acme"], at(10), at(11))
     session.commit()
@@ -193,13 +182,13 @@ def test_the_unique_key_holds_even_if_a_window_is_closed_twice(session, people, 
     assert session.scalar(select(func.count(Delivery.id))) == 6
 
 
-def test_windows_follow_the_workspace_timezone(session, people, clock, rq_queue):
+def test_windows_follow_the_workspace_timezone(session, people, rq_queue):
     people["acme"].timezone = "Europe/Berlin"
     session.commit()
     make_rule(session, people, frequency="day", audience="super_admins", channels=["email"])
     app = make_app(session, "crm-sync")
-    clock.set(2026, 11, 3, 22, 30)  # 23:30 in Berlin: still Nov 3 there
-    lifecycle.consent(session, people["acme"], app, people["admin"], ["contacts.read"])
+    # 23:30 in Berlin: still Nov 3 there
+    lifecycle.consent(session, people["acme"], app, people["admin"], ["contacts.read"], now=at(22, 30))
     session.commit()
     assert send_due(session, at(22, 59)).windows == []
     [window] = send_due(session, at(23)).windows  # Berlin midnight
@@ -208,7 +197,7 @@ def test_windows_follow_the_workspace_timezone(session, people, clock, rq_queue)
     assert row.payload["window"] == "Tue Nov 3, 2026"
 
 
-def test_changing_a_rules_reminder_continues_from_where_it_was(session, people, clock, rq_queue):
+def test_changing_a_rules_reminder_continues_from_where_it_was(session, people, rq_queue):
     from webapp.services.notifications.rules import RuleForm as Form
 
     rule = make_rule(session, people, frequency="hour", audience="super_admins", channels=["email"])
@@ -218,8 +207,7 @@ def test_changing_a_rules_reminder_continues_from_where_it_was(session, people, 
     save_rule(session, people["acme"], people["admin"], changed, rule)
     session.commit()
     app = make_app(session, "crm-sync")
-    clock.set(2026, 11, 3, 15, 0)
-    lifecycle.consent(session, people["acme"], app, people["admin"], ["contacts.read"])
+    lifecycle.consent(session, people["acme"], app, people["admin"], ["contacts.read"], now=at(15))
     session.commit()
     # The first daily window runs from the last hourly boundary to midnight; then whole days.
     windows = send_due(session, at(0, day=5)).windows

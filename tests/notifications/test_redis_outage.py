@@ -14,12 +14,13 @@ from tests.notifications.test_digest import at
 
 
 def test_deliveries_wait_while_redis_is_down_and_arrive_once_when_it_returns(
-        session, people, clock, smtp_sink, private_redis, private_app):
+        session, people, smtp_sink, private_redis, private_app):
     for i in range(7):
         make_user(session, people["acme"], f"member{i}@acme.test")
     app_row = make_app(session, "crm-sync", name="CRM Sync")
     save_rule(session, people["acme"], people["admin"], RuleForm(
-        name="Installs", frequency="hour", all_apps=True, channels=["email"], audience="everyone"))
+        name="Installs", frequency="hour", all_apps=True, channels=["email"], audience="everyone"),
+              now=at(10, 15))
     session.commit()
     admin_id, workspace_id = people["admin"].id, people["acme"].id
 
@@ -37,10 +38,9 @@ def test_deliveries_wait_while_redis_is_down_and_arrive_once_when_it_returns(
         assert edited.status_code == 200 and "Uninstalls" in edited.get_data(as_text=True)
 
         # Events happen, and the window closes, while Redis is down.
-        clock.set(2026, 11, 3, 10, 20)
         acme = db.session.get(Workspace, workspace_id)
         lifecycle.consent(db.session, acme, db.session.get(type(app_row), app_row.id),
-                          db.session.get(User, admin_id), ["contacts.read"])
+                          db.session.get(User, admin_id), ["contacts.read"], now=at(10, 20))
         db.session.commit()
         report = send_due(db.session, at(11))
         assert report.deliveries == 10
@@ -65,18 +65,18 @@ def test_deliveries_wait_while_redis_is_down_and_arrive_once_when_it_returns(
     assert {d.status for d in session.scalars(select(Delivery))} == {"sent"}
 
 
-def test_send_due_relays_waiting_deliveries_first(session, people, clock, smtp_sink, private_redis,
+def test_send_due_relays_waiting_deliveries_first(session, people, smtp_sink, private_redis,
                                                   private_app):
     save_rule(session, people["acme"], people["admin"], RuleForm(
-        name="Installs", frequency="hour", all_apps=True, channels=["email"], audience="super_admins"))
+        name="Installs", frequency="hour", all_apps=True, channels=["email"], audience="super_admins"),
+              now=at(10, 15))
     app_row = make_app(session, "crm-sync")
     session.commit()
     private_redis.stop()
     with private_app.app_context():
-        clock.set(2026, 11, 3, 10, 20)
         lifecycle.consent(db.session, db.session.get(Workspace, people["acme"].id),
                           db.session.get(type(app_row), app_row.id),
-                          db.session.get(User, people["admin"].id), ["contacts.read"])
+                          db.session.get(User, people["admin"].id), ["contacts.read"], now=at(10, 20))
         db.session.commit()
         send_due(db.session, at(11))
     private_redis.start()

@@ -12,18 +12,17 @@ from tests.notifications.conftest import run_worker
 from tests.notifications.test_digest import at, deliveries, make_rule
 
 
-def install_event(session, people, clock, slug="crm-sync", name="CRM Sync"):
+def install_event(session, people, slug="crm-sync", name="CRM Sync"):
     app = make_app(session, slug, name=name)
-    clock.set(2026, 11, 3, 10, 20)
-    lifecycle.consent(session, people["acme"], app, people["user"], ["contacts.read"])
+    lifecycle.consent(session, people["acme"], app, people["user"], ["contacts.read"], now=at(10, 20))
     session.commit()
     return app
 
 
-def test_the_digest_arrives_by_email_with_text_and_html_parts(app, session, people, clock,
+def test_the_digest_arrives_by_email_with_text_and_html_parts(app, session, people,
                                                                 rq_queue, smtp_sink):
     rule = make_rule(session, people, name="New apps", audience="super_admins", channels=["email"])
-    install_event(session, people, clock)
+    install_event(session, people)
     send_due(session, at(11))
     run_worker(app)
 
@@ -44,9 +43,9 @@ def test_the_digest_arrives_by_email_with_text_and_html_parts(app, session, peop
     assert row.status == "sent" and row.sent_at is not None and row.attempts == 1
 
 
-def test_a_sent_delivery_is_never_sent_again(app, session, people, clock, rq_queue, smtp_sink):
+def test_a_sent_delivery_is_never_sent_again(app, session, people, rq_queue, smtp_sink):
     make_rule(session, people, audience="everyone", channels=["email"])
-    install_event(session, people, clock)
+    install_event(session, people)
     send_due(session, at(11))
     run_worker(app)
     assert len(smtp_sink.messages) == 3
@@ -62,9 +61,9 @@ def test_a_sent_delivery_is_never_sent_again(app, session, people, clock, rq_que
     assert len(smtp_sink.messages) == 3
 
 
-def test_in_app_deliveries_write_one_notification_each(app, session, people, clock, rq_queue):
+def test_in_app_deliveries_write_one_notification_each(app, session, people, rq_queue):
     make_rule(session, people, audience="everyone", channels=["in_app"])
-    install_event(session, people, clock)
+    install_event(session, people)
     send_due(session, at(11))
     run_worker(app)
     for row in deliveries(session):
@@ -81,10 +80,10 @@ def test_in_app_deliveries_write_one_notification_each(app, session, people, clo
     assert {r.status for r in deliveries(session)} == {"sent"}
 
 
-def test_a_transient_smtp_error_is_retried_and_then_delivered_once(app, session, people, clock,
+def test_a_transient_smtp_error_is_retried_and_then_delivered_once(app, session, people,
                                                                    rq_queue, smtp_sink):
     make_rule(session, people, audience="super_admins", channels=["email"])
-    install_event(session, people, clock)
+    install_event(session, people)
     smtp_sink.reply_with("451 4.3.0 Try again later")
     send_due(session, at(11))
     run_worker(app)
@@ -93,10 +92,10 @@ def test_a_transient_smtp_error_is_retried_and_then_delivered_once(app, session,
     assert (row.status, row.attempts) == ("sent", 2)
 
 
-def test_a_permanent_smtp_error_marks_the_delivery_failed(app, session, people, clock, rq_queue,
+def test_a_permanent_smtp_error_marks_the_delivery_failed(app, session, people, rq_queue,
                                                           smtp_sink):
     make_rule(session, people, audience="super_admins", channels=["email"])
-    install_event(session, people, clock)
+    install_event(session, people)
     smtp_sink.reply_with("550 5.1.1 Mailbox unavailable")
     send_due(session, at(11))
     run_worker(app)
@@ -107,9 +106,9 @@ def test_a_permanent_smtp_error_marks_the_delivery_failed(app, session, people, 
 
 
 def test_transient_errors_until_retries_run_out_mark_the_delivery_failed(
-        app, session, people, clock, rq_queue, smtp_sink):
+        app, session, people, rq_queue, smtp_sink):
     make_rule(session, people, audience="super_admins", channels=["email"])
-    install_event(session, people, clock)
+    install_event(session, people)
     smtp_sink.reply_with(*["451 4.3.0 Busy"] * 6)
     send_due(session, at(11))
     run_worker(app)
@@ -118,13 +117,13 @@ def test_transient_errors_until_retries_run_out_mark_the_delivery_failed(
     assert "451 4.3.0 Busy" in row.last_error
 
 
-def test_an_unreachable_smtp_server_is_a_transient_error(app, session, people, clock, rq_queue,
+def test_an_unreachable_smtp_server_is_a_transient_error(app, session, people, rq_queue,
                                                          monkeypatch):
     from tests.notifications.conftest import free_port
 
     monkeypatch.setitem(app.config, "SMTP_PORT", free_port())
     make_rule(session, people, audience="super_admins", channels=["email"])
-    install_event(session, people, clock)
+    install_event(session, people)
     send_due(session, at(11))
     [row] = deliveries(session)
     try:
@@ -139,9 +138,9 @@ def test_an_unreachable_smtp_server_is_a_transient_error(app, session, people, c
 
 
 def test_a_claim_held_by_a_live_worker_is_respected_and_an_expired_one_is_taken_over(
-        app, session, people, clock, rq_queue, smtp_sink):
+        app, session, people, rq_queue, smtp_sink):
     make_rule(session, people, audience="super_admins", channels=["email"])
-    install_event(session, people, clock)
+    install_event(session, people)
     send_due(session, at(11))
     [row] = deliveries(session)
     row.status, row.claimed_at = "sending", utcnow()
@@ -160,9 +159,9 @@ def test_a_claim_held_by_a_live_worker_is_respected_and_an_expired_one_is_taken_
 
 
 def test_one_refused_recipient_does_not_hold_up_the_rest_of_the_batch(
-        app, session, people, clock, rq_queue, smtp_sink):
+        app, session, people, rq_queue, smtp_sink):
     make_rule(session, people, audience="everyone", channels=["email"])
-    install_event(session, people, clock)
+    install_event(session, people)
     # Alice is accepted, Bob refused for good, Carol deferred once and accepted on the retry.
     smtp_sink.reply_with("250 OK", "550 5.1.1 No such user", "451 4.3.0 Later", "250 OK")
     send_due(session, at(11))

@@ -44,21 +44,21 @@ def kill_worker(pid: int) -> None:
 
 
 def test_a_killed_worker_loses_nothing_and_duplicates_at_most_one(
-        session, people, clock, smtp_sink, private_redis, private_app):
+        session, people, smtp_sink, private_redis, private_app):
     for i in range(497):
         make_user(session, people["acme"], f"member{i:03}@acme.test")
     app_row = make_app(session, "crm-sync", name="CRM Sync")
     save_rule(session, people["acme"], people["admin"], RuleForm(
-        name="Installs", frequency="hour", all_apps=True, channels=["email"], audience="everyone"))
+        name="Installs", frequency="hour", all_apps=True, channels=["email"], audience="everyone"),
+              now=at(10, 15))
     session.commit()
     recipients = session.scalar(select(func.count(User.id)).where(User.workspace_id == people["acme"].id))
     assert recipients == 500
 
     with private_app.app_context():
-        clock.set(2026, 11, 3, 10, 20)
         lifecycle.consent(db.session, db.session.get(Workspace, people["acme"].id),
                           db.session.get(App, app_row.id), db.session.get(User, people["admin"].id),
-                          ["contacts.read"])
+                          ["contacts.read"], now=at(10, 20))
         db.session.commit()
         assert send_due(db.session, at(11)).deliveries == 500
 

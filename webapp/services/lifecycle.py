@@ -17,6 +17,8 @@ Decisions worth knowing:
 """
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -43,8 +45,7 @@ def _active_grants(session: Session, installation: Installation, user: User | No
     return list(session.scalars(query))
 
 
-def _revoke(session: Session, grants: list[Grant], reason: str) -> None:
-    now = utcnow()
+def _revoke(session: Session, grants: list[Grant], reason: str, now: datetime) -> None:
     for grant in grants:
         grant.revoked_at = now
         grant.revoked_reason = reason
@@ -111,7 +112,7 @@ def check_may_consent(workspace: Workspace, app: App, user: User) -> None:
 
 
 def consent(session: Session, workspace: Workspace, app: App, user: User,
-            requested_scopes: list[str]) -> Grant:
+            requested_scopes: list[str], now: datetime | None = None) -> Grant:
     """Records a user's consent: a new grant, and the installation's change with one event.
 
     Who may consent is the caller's policy (see check_may_consent); this only insists that the
@@ -119,7 +120,7 @@ def consent(session: Session, workspace: Workspace, app: App, user: User,
     if user.workspace_id != workspace.id:
         raise LifecycleError("You can only connect apps to your own workspace.")
     scopes = grantable_scopes(session, workspace, app, list(requested_scopes))
-    now = utcnow()
+    now = now or utcnow()
     installation = session.scalar(select(Installation).where(
         Installation.workspace_id == workspace.id, Installation.app_id == app.id))
     user_level = app.install_level == "user"
@@ -170,19 +171,21 @@ def consent(session: Session, workspace: Workspace, app: App, user: User,
     return grant
 
 
-def uninstall(session: Session, installation: Installation, actor: User | None) -> None:
+def uninstall(session: Session, installation: Installation, actor: User | None,
+              now: datetime | None = None) -> None:
     """Revokes every grant and token of the installation; state becomes uninstalled."""
     if installation.state == "uninstalled":
         raise LifecycleError(f"{installation.app.name} is not installed.")
-    _revoke(session, _active_grants(session, installation), "uninstalled")
+    now = now or utcnow()
+    _revoke(session, _active_grants(session, installation), "uninstalled", now)
     installation.state = "uninstalled"
-    installation.uninstalled_at = utcnow()
-    record_event(session, installation, "uninstalled", actor.id if actor else None)
+    installation.uninstalled_at = now
+    record_event(session, installation, "uninstalled", actor.id if actor else None, occurred_at=now)
     session.flush()
 
 
 def disconnect(session: Session, installation: Installation, actor: User | None,
-               reason: str) -> None:
+               reason: str, now: datetime | None = None) -> None:
     """Revokes the installation's grants and tokens; status disconnected.
 
     `actor` None means the app itself (it revoked its refresh token, or presented a stale one).
@@ -191,33 +194,37 @@ def disconnect(session: Session, installation: Installation, actor: User | None,
         raise LifecycleError(f"{installation.app.name} is not installed.")
     if installation.status == "disconnected":
         raise LifecycleError(f"{installation.app.name} is already disconnected.")
-    _revoke(session, _active_grants(session, installation), reason)
+    now = now or utcnow()
+    _revoke(session, _active_grants(session, installation), reason, now)
     installation.status = "disconnected"
     record_event(session, installation, "disconnected", actor.id if actor else None,
-                 {"reason": reason})
+                 {"reason": reason}, occurred_at=now)
     session.flush()
 
 
-def disconnect_user_grant(session: Session, installation: Installation, user: User) -> None:
+def disconnect_user_grant(session: Session, installation: Installation, user: User,
+                          now: datetime | None = None) -> None:
     """A user of a user-level app withdraws their own grant; with none left, it is disconnected."""
     if installation.workspace_id != user.workspace_id:
         raise LifecycleError("This app is not connected to your workspace.")
     grants = _active_grants(session, installation, user)
     if installation.state != "installed" or not grants:
         raise LifecycleError(f"You have not connected {installation.app.name}.")
-    _revoke(session, grants, "user_disconnected")
+    now = now or utcnow()
+    _revoke(session, grants, "user_disconnected", now)
     remaining = _active_grants(session, installation)
     if remaining:
         installation.granted_scopes = _union(*(g.scopes for g in remaining))
         refresh_flags(session, installation)
     else:
         installation.status = "disconnected"
-    record_event(session, installation, "disconnected", user.id, {"user_grant": True})
+    record_event(session, installation, "disconnected", user.id, {"user_grant": True},
+                 occurred_at=now)
     session.flush()
 
 
 def set_sync(session: Session, installation: Installation, key: str, enabled: bool,
-             actor: User | None) -> None:
+             actor: User | None, now: datetime | None = None) -> None:
     setting = next((s for s in installation.app.sync_settings or [] if s.get("key") == key), None)
     if setting is None:
         raise LifecycleError(f"{installation.app.name} has no sync setting “{key}”.")
@@ -228,7 +235,8 @@ def set_sync(session: Session, installation: Installation, key: str, enabled: bo
     values[key] = bool(enabled)
     installation.sync_values = values  # a new dict, so the JSON column sees the change
     record_event(session, installation, "sync_on" if enabled else "sync_off",
-                 actor.id if actor else None, {"key": key, "label": setting.get("label", key)})
+                 actor.id if actor else None, {"key": key, "label": setting.get("label", key)},
+                 occurred_at=now)
     session.flush()
 
 
@@ -252,7 +260,7 @@ def scopes_for_reauthentication(session: Session, installation: Installation) ->
     return [view.name for view in groups.available_after_reauth]
 
 
-def revoke_grant(session: Session, grant_id: int, reason: str) -> bool:
+def revoke_grant(session: Session, grant_id: int, reason: str, now: datetime | None = None) -> bool:
     """The app ends one grant (it revoked its refresh token, or replayed a spent one): the grant
     and all its tokens are revoked and the log shows Disconnected, with no actor.
 
@@ -261,9 +269,10 @@ def revoke_grant(session: Session, grant_id: int, reason: str) -> bool:
     (the installation is disconnected when it was the last one). Returns True for the call that
     revoked it.
     """
+    now = now or utcnow()
     claimed = session.execute(
         update(Grant).where(Grant.id == grant_id, Grant.revoked_at.is_(None))
-        .values(revoked_at=utcnow(), revoked_reason=reason)
+        .values(revoked_at=now, revoked_reason=reason)
         .execution_options(synchronize_session=False)).rowcount
     revoke_grant_tokens(session, [grant_id])
     if claimed != 1:
@@ -278,8 +287,9 @@ def revoke_grant(session: Session, grant_id: int, reason: str) -> bool:
         installation.granted_scopes = _union(*(g.scopes for g in remaining))
         refresh_flags(session, installation)
         record_event(session, installation, "disconnected", None,
-                     {"user_grant": True, "reason": reason, "user_id": grant.user_id})
+                     {"user_grant": True, "reason": reason, "user_id": grant.user_id},
+                     occurred_at=now)
         session.flush()
     else:
-        disconnect(session, installation, None, reason)
+        disconnect(session, installation, None, reason, now)
     return True

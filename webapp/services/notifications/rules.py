@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.orm import Session, selectinload
@@ -161,10 +162,12 @@ def validate_all(session: Session, workspace: Workspace, data: RuleForm,
 
 
 def save_rule(session: Session, workspace: Workspace, actor: User, data: RuleForm,
-              rule: NotificationRule | None = None) -> NotificationRule:
-    """Creates or updates a rule from validated input (call validate_all first)."""
+              rule: NotificationRule | None = None, now: datetime | None = None
+              ) -> NotificationRule:
+    """Creates or updates a rule from validated input (call validate_all first); a new rule's
+    first window is the one holding `now`."""
     if rule is None:
-        now = utcnow()
+        now = now or utcnow()
         # A new rule starts with the window it was created in.
         rule = NotificationRule(workspace_id=workspace.id, created_by_id=actor.id, created_at=now,
                                 evaluated_until=window_start(now, data.frequency,
