@@ -48,6 +48,13 @@ def is_full_page(response_or_html) -> bool:
     return parse(response_or_html).find("html") is not None
 
 
+def fragment_root(response_or_html) -> Tag:
+    """The one element a fragment consists of (what htmx swaps in); fails if there are several."""
+    top = [child for child in parse(response_or_html).children if isinstance(child, Tag)]
+    assert len(top) == 1, f"a fragment is one element, found {[t.name for t in top]}"
+    return top[0]
+
+
 def squash(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
@@ -252,8 +259,8 @@ def button(within, name) -> Tag:
 def region(within, name) -> Tag:
     """A landmark or section with that name: a region, dialog, group, form, navigation or table."""
     root = parse(within)
-    for role in ("region", "dialog", "group", "navigation", "form", "table", "list", "tabpanel",
-                 "complementary", "alert", "status"):
+    for role in ("region", "dialog", "group", "navigation", "search", "form", "table", "list",
+                 "tabpanel", "complementary", "alert", "status"):
         found = by_role(root, role, name)
         if found:
             return found[0]

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import csv
-import html
 import io
 import re
 from datetime import datetime, timedelta, timezone
@@ -10,6 +9,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from tests.conftest import make_app, make_installation, make_user
+from tests.html import (by_role, chosen, column_headers, field, fragment_root, is_full_page,
+                        link, one, options, parse, region, table_rows, text_of)
 from tests.page_helpers import statements
 from webapp.extensions import db
 from webapp.services.events import record_event
@@ -48,20 +49,28 @@ def many_events(session, installation, count, activity="sync_on", actor_id=None)
     session.commit()
 
 
-def times_in(body: str) -> list[str]:
-    """The Date column of the log rows in a page or fragment (other sections show times too)."""
-    if 'id="app-log-table"' in body:
-        body = body.split('id="app-log-table"', 1)[1]
-    return re.findall(r'<td><time datetime="([^"]+)"', body)
+def log_of(page):
+    """The app log section of a page, or the whole of a fragment."""
+    doc = parse(page)
+    return region(doc, "App log") if by_role(doc, "region", "App log") else doc
 
 
-def more_url(body: str) -> str | None:
-    found = re.search(r'id="app-log-more".*?hx-get="([^"]+)"', body, re.S)
-    return html.unescape(found.group(1)) if found else None
+def times_in(page) -> list[str]:
+    """The times (ISO 8601) of the log rows shown in a page or fragment."""
+    return [t["datetime"] for t in log_of(page).select("tr td time")]
 
 
-def export_url(body: str) -> str:
-    return html.unescape(re.search(r'<a href="([^"]+)">Export CSV</a>', body).group(1))
+def more_url(page) -> str | None:
+    found = by_role(page, "button", "Load more")
+    return found[0]["hx-get"] if found else None
+
+
+def export_url(page) -> str:
+    return link(page, "Export CSV")["href"]
+
+
+def alert_text(page) -> str:
+    return text_of(one(log_of(page), "alert"))
 
 
 def csv_table(response) -> list[list[str]]:
@@ -71,30 +80,37 @@ def csv_table(response) -> list[list[str]]:
 
 def test_the_overview_shows_the_log_filters_and_table(world, browser):
     response = browser(world["people"]["admin"]).get(OVERVIEW)
-    body = response.get_data(as_text=True)
+    page = parse(response)
     assert response.status_code == 200
-    for label, field in (("Activity type", "log-activity"), ("Users", "log-user"), ("Apps", "log-app"),
-                         ("From", "log-from"), ("To", "log-to")):
-        assert f'<label for="{field}">{label}</label>' in body
-    assert 'type="date" id="log-from"' in body and "UTC" in body
-    assert '<option value="">All apps</option>' in body
-    assert ">Crm</option>" in body and ">Chat</option>" in body  # uninstalled apps stay filterable
-    assert ">Secret</option>" not in body and "Olga Outsider" not in body
-    assert 'hx-get="/settings/connected-apps/"' in body and 'hx-push-url="true"' in body
-    assert [h for h in re.findall(r'<th scope="col">(\w+)</th>', body)] == ["Activity", "App", "User", "Date"]
-    assert times_in(body) == ["2026-11-03T09:00:00Z", "2026-11-02T09:00:00Z", "2026-11-01T09:00:00Z"]
-    assert "System" in body  # the uninstall had no actor
+    log = region(page, "App log")
+    assert [field(log, label).name for label in ("Activity type", "Users", "Apps", "From", "To")] == [
+        "select", "select", "select", "input", "input"]
+    for label in ("From", "To"):
+        date = field(log, label)
+        assert date["type"] == "date"
+        assert text_of(page.find(id=date["aria-describedby"])) == "Whole days, UTC"
+    apps = [text for _, text, _ in options(log, "Apps")]
+    assert apps[0] == "All apps" and options(log, "Apps")[0][0] == ""
+    assert "Crm" in apps and "Chat" in apps  # uninstalled apps stay filterable
+    assert "Secret" not in apps and "Olga Outsider" not in text_of(page)
+    filters = region(log, "Filter the app log")
+    assert filters["hx-get"] == "/settings/connected-apps/" and filters["hx-push-url"] == "true"
+    assert column_headers(log, "App log, newest first") == ["Activity", "App", "User", "Date"]
+    assert times_in(page) == ["2026-11-03T09:00:00Z", "2026-11-02T09:00:00Z", "2026-11-01T09:00:00Z"]
+    assert [row[:3] for row in table_rows(log, "App log, newest first")] == [
+        ["Sync turned off", "Crm", "Carol User"],
+        ["Uninstalled", "Chat", "System"],  # the uninstall had no actor
+        ["Installed", "Crm", "Bob Admin"]]
     assert "HX-Target" in response.headers["Vary"]
 
 
 def test_changing_a_filter_returns_only_the_table(world, browser):
     response = browser(world["people"]["admin"]).get(OVERVIEW + "?activity=installed&user=&app=&from=&to=",
                                                       htmx_target=TABLE)
-    body = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert body.lstrip().startswith('<div id="app-log-table"')
-    assert "<html" not in body and "Activity type" not in body
-    assert times_in(body) == ["2026-11-01T09:00:00Z"]
+    assert fragment_root(response)["id"] == TABLE
+    assert not is_full_page(response) and "Activity type" not in text_of(parse(response))
+    assert times_in(response) == ["2026-11-01T09:00:00Z"]
     assert "HX-Request" in response.headers["Vary"]
 
 
@@ -102,34 +118,33 @@ def test_a_pushed_url_restores_the_same_view_on_a_full_load(world, browser):
     people, crm = world["people"], world["apps"]["crm"]
     url = (f"{OVERVIEW}?activity=sync_off&user={people['user'].id}&app={crm.id}"
            "&from=2026-11-02&to=2026-11-03")
-    body = browser(people["admin"]).get(url).get_data(as_text=True)
-    assert "<html" in body
-    assert '<option value="sync_off" selected>' in body
-    assert f'<option value="{people["user"].id}" selected>' in body
-    assert f'<option value="{crm.id}" selected>' in body
-    assert 'name="from" value="2026-11-02"' in body and 'name="to" value="2026-11-03"' in body
-    assert times_in(body) == ["2026-11-03T09:00:00Z"]
+    page = parse(browser(people["admin"]).get(url))
+    assert is_full_page(page)
+    assert chosen(page, "Activity type") == ["Sync turned off"]
+    assert chosen(page, "Users") == ["Carol User"]
+    assert chosen(page, "Apps") == ["Crm"]
+    assert field(page, "From")["value"] == "2026-11-02" and field(page, "To")["value"] == "2026-11-03"
+    assert times_in(page) == ["2026-11-03T09:00:00Z"]
 
 
 def test_a_history_restore_gets_the_full_page(world, browser):
     response = browser(world["people"]["admin"]).get(
         OVERVIEW + "?activity=installed", htmx_target=TABLE, headers={"HX-History-Restore-Request": "true"})
-    body = response.get_data(as_text=True)
-    assert "<html" in body and "App log" in body
-    assert '<option value="installed" selected>' in body
+    assert is_full_page(response) and region(response, "App log")
+    assert chosen(response, "Activity type") == ["Installed"]
 
 
 def test_an_empty_result_says_so(world, browser):
-    body = browser(world["people"]["admin"]).get(OVERVIEW + "?activity=reconnected",
-                                                 htmx_target=TABLE).get_data(as_text=True)
-    assert "No activity matches these filters." in body
-    assert "Load more" not in body
+    fragment = browser(world["people"]["admin"]).get(OVERVIEW + "?activity=reconnected",
+                                                     htmx_target=TABLE)
+    assert table_rows(fragment) == [["No activity matches these filters."]]
+    assert by_role(fragment, "button", "Load more") == []
 
 
 def test_load_more_appends_the_next_fifty_until_the_last_page(world, browser, session):
     many_events(session, world["installs"]["crm"], 117)
     b = browser(world["people"]["admin"])
-    first = b.get(OVERVIEW + "?activity=sync_on").get_data(as_text=True)
+    first = parse(b.get(OVERVIEW + "?activity=sync_on"))
     seen = times_in(first)
     assert len(seen) == 50
     url = more_url(first)
@@ -138,11 +153,11 @@ def test_load_more_appends_the_next_fifty_until_the_last_page(world, browser, se
     while url:
         response = b.get(url, htmx_target=MORE)
         assert response.status_code == 200
-        body = response.get_data(as_text=True)
-        assert "<table" not in body and "<html" not in body
-        pages.append(len(times_in(body)))
-        seen += times_in(body)
-        url = more_url(body)
+        rows = parse(response)
+        assert rows.find("table") is None and not is_full_page(rows)
+        pages.append(len(times_in(rows)))
+        seen += times_in(rows)
+        url = more_url(rows)
     assert pages == [50, 17]
     assert len(seen) == len(set(seen)) == 117
     assert seen == sorted(seen, reverse=True)
@@ -153,10 +168,9 @@ def test_the_csv_export_is_exactly_the_filtered_rows_of_all_pages(world, browser
     many_events(session, world["installs"]["crm"], 80, actor_id=people["user"].id)
     many_events(session, world["installs"]["crm"], 10, activity="sync_off", actor_id=people["user"].id)
     b = browser(people["admin"])
-    table = b.get(OVERVIEW + f"?activity=sync_on&user={people['user'].id}",
-                  htmx_target=TABLE).get_data(as_text=True)
+    table = parse(b.get(OVERVIEW + f"?activity=sync_on&user={people['user'].id}", htmx_target=TABLE))
     shown = times_in(table)
-    shown += times_in(b.get(more_url(table), htmx_target=MORE).get_data(as_text=True))
+    shown += times_in(b.get(more_url(table), htmx_target=MORE))
     response = b.get(export_url(table))
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
@@ -184,12 +198,13 @@ def test_the_csv_neutralises_cells_a_spreadsheet_would_run(world, browser, sessi
 
 def test_the_app_page_log_is_fixed_to_that_app(world, browser):
     b = browser(world["people"]["admin"])
-    body = b.get("/settings/connected-apps/apps/crm").get_data(as_text=True)
-    assert 'id="log-app"' not in body and 'id="log-activity"' in body
-    assert times_in(body) == ["2026-11-03T09:00:00Z", "2026-11-01T09:00:00Z"]
-    assert f"app={world['apps']['crm'].id}" in export_url(body)
+    page = parse(b.get("/settings/connected-apps/apps/crm"))
+    log = region(page, "App log")
+    assert by_role(log, "combobox", "Apps") == [] and field(log, "Activity type")
+    assert times_in(page) == ["2026-11-03T09:00:00Z", "2026-11-01T09:00:00Z"]
+    assert f"app={world['apps']['crm'].id}" in export_url(page)
     fragment = b.get(f"/settings/connected-apps/apps/crm?activity=installed&app={world['apps']['chat'].id}",
-                     htmx_target=TABLE).get_data(as_text=True)
+                     htmx_target=TABLE)
     assert times_in(fragment) == ["2026-11-01T09:00:00Z"]
 
 
@@ -209,26 +224,24 @@ BAD_INPUT = [
 @pytest.mark.parametrize("query, message", BAD_INPUT)
 def test_bad_input_answers_400_with_a_message_in_the_fragment(world, browser, query, message):
     response = browser(world["people"]["admin"]).get(f"{OVERVIEW}?{query}", htmx_target=TABLE)
-    body = response.get_data(as_text=True)
     assert response.status_code == 400
-    assert body.lstrip().startswith('<div id="app-log-table"')
-    assert 'role="alert"' in body and message in html.unescape(body)
+    assert fragment_root(response)["id"] == TABLE
+    assert message in alert_text(response)
 
 
 @pytest.mark.parametrize("query, message", BAD_INPUT)
 def test_bad_input_on_a_full_load_shows_the_message_in_the_log(world, browser, query, message):
     response = browser(world["people"]["admin"]).get(f"{OVERVIEW}?{query}")
-    body = html.unescape(response.get_data(as_text=True))
     assert response.status_code == 400
-    assert "App log" in body and 'role="alert"' in body and message in body
-    assert "<time" not in body.split('id="app-log-table"')[1]
+    assert message in alert_text(response)
+    assert times_in(response) == []
 
 
 @pytest.mark.parametrize("query, message", BAD_INPUT[:-1])
 def test_bad_input_to_the_csv_export_answers_400(world, browser, query, message):
     response = browser(world["people"]["admin"]).get(f"{EXPORT}?{query}")
     assert response.status_code == 400
-    assert message in html.unescape(response.get_data(as_text=True))
+    assert message in text_of(parse(response))
 
 
 def test_other_workspaces_ids_answer_400_not_their_data(world, browser):
@@ -244,22 +257,22 @@ def test_other_workspaces_ids_answer_400_not_their_data(world, browser):
 def test_a_forged_cursor_on_load_more_answers_400_in_place(world, browser, session):
     many_events(session, world["installs"]["crm"], 60)
     b = browser(world["people"]["admin"])
-    url = more_url(b.get(OVERVIEW).get_data(as_text=True))
+    url = more_url(b.get(OVERVIEW))
     tampered = re.sub(r"cursor=[^&]+", lambda m: m.group(0)[:-3] + "abc", url)
     response = b.get(tampered, htmx_target=MORE)
-    body = response.get_data(as_text=True)
     assert response.status_code == 400
-    assert body.lstrip().startswith('<tr id="app-log-more"') and 'role="alert"' in body
+    assert fragment_root(response)["id"] == MORE
+    assert alert_text(response) == "This page link is not valid any more. Reload the log and try again."
 
 
 def test_the_outsider_sees_only_their_own_workspace(world, browser):
     people = world["people"]
     b = browser(people["outsider"])
-    body = b.get(OVERVIEW).get_data(as_text=True)
-    assert times_in(body) == ["2026-11-02T09:00:00Z"]
-    log_section = body.split('id="app-log-heading"', 1)[1].split("</section>", 1)[0]
-    assert "Crm" not in log_section and ">Secret</option>" in log_section
-    assert "Bob Admin" not in body and "Carol User" not in body
+    page = parse(b.get(OVERVIEW))
+    assert times_in(page) == ["2026-11-02T09:00:00Z"]
+    log = region(page, "App log")
+    assert "Crm" not in text_of(log) and "Secret" in [text for _, text, _ in options(log, "Apps")]
+    assert "Bob Admin" not in text_of(page) and "Carol User" not in text_of(page)
     assert b.get(f"{OVERVIEW}?app={world['apps']['crm'].id}", htmx_target=TABLE).status_code == 400
     assert b.get(f"{OVERVIEW}?user={people['admin'].id}", htmx_target=TABLE).status_code == 400
     rows = csv_table(b.get(EXPORT))
@@ -288,8 +301,8 @@ def test_the_log_fragment_issues_the_same_queries_for_5_and_50_rows(world, brows
     session.commit()
     with statements() as many:
         large = b.get(OVERVIEW + "?activity=reconnected", htmx_target=TABLE)
-    assert len(times_in(small.get_data(as_text=True))) == 5
-    assert len(times_in(large.get_data(as_text=True))) == 50
+    assert len(times_in(small)) == 5
+    assert len(times_in(large)) == 50
     assert len(many) == len(few)
     assert len([sql for sql in many if "FROM events" in sql]) == 1
     assert not [sql for sql in many if "OFFSET" in sql and "FROM events" in sql]
