@@ -60,9 +60,11 @@ def squash(text: str) -> str:
 
 
 def _hidden(element: Tag) -> bool:
+    # A closed <dialog> is not shown until something opens it: look inside it with dialog().
     return (element.name in ("script", "style", "template", "head", "title")
             or element.has_attr("hidden") or element.get("aria-hidden") == "true"
-            or (element.name == "input" and element.get("type") == "hidden"))
+            or (element.name == "input" and element.get("type") == "hidden")
+            or (element.name == "dialog" and not element.has_attr("open")))
 
 
 def text_of(element: Tag | None) -> str:
@@ -191,19 +193,26 @@ def _matches(actual: str, wanted) -> bool:
     return actual == squash(wanted)
 
 
-def _shown(element: Tag) -> bool:
-    return not any(_hidden(e) for e in [element, *element.parents] if isinstance(e, Tag))
+def _shown(element: Tag, root: Tag) -> bool:
+    """Shown, as far as `root` goes (the search root itself may be a closed dialog)."""
+    for node in [element, *element.parents]:
+        if node is root or not isinstance(node, Tag):
+            return True
+        if _hidden(node):
+            return False
+    return True
 
 
-def by_role(within, role: str, name=None, **attrs) -> list[Tag]:
+def by_role(within, role: str, name=None, include_hidden: bool = False, **attrs) -> list[Tag]:
     """Elements of `role` under `within` whose accessible name is `name` (exactly, after squashing
     whitespace, or matching a compiled pattern), and whose attributes equal `attrs`
-    (`level=2` for headings, `selected=True` for options, `current="page"` for aria-current)."""
+    (`level=2` for headings, `selected=True` for options, `current="page"` for aria-current).
+    Hidden elements (and the contents of closed dialogs) count only with include_hidden."""
     root = parse(within)
     level = attrs.pop("level", None)
     found = []
     for element in root.find_all(True):
-        if role_of(element) != role or not _shown(element):
+        if role_of(element) != role or not (include_hidden or _shown(element, root)):
             continue
         if level is not None and _level(element) != level:
             continue
@@ -229,11 +238,11 @@ def _level(element: Tag) -> int | None:
     return int(level) if level else None
 
 
-def one(within, role: str, name=None, **attrs) -> Tag:
+def one(within, role: str, name=None, include_hidden: bool = False, **attrs) -> Tag:
     """The one element of `role` named `name`; fails the test, listing what there is, otherwise."""
-    found = by_role(within, role, name, **attrs)
+    found = by_role(within, role, name, include_hidden, **attrs)
     if len(found) != 1:
-        seen = [accessible_name(e) for e in by_role(within, role)]
+        seen = [accessible_name(e) for e in by_role(within, role, include_hidden=include_hidden)]
         raise AssertionError(f"expected one {role} named {name!r}, found {len(found)}; "
                              f"{role}s here: {seen}")
     return found[0]
@@ -254,6 +263,11 @@ def link(within, name) -> Tag:
 
 def button(within, name) -> Tag:
     return one(within, "button", name)
+
+
+def dialog(within, name) -> Tag:
+    """The dialog named `name`, open or not (what a person sees once it opens)."""
+    return one(within, "dialog", name, include_hidden=True)
 
 
 def region(within, name) -> Tag:

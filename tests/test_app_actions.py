@@ -2,12 +2,12 @@
 marketplace's Install."""
 from __future__ import annotations
 
-import re
-
 import pytest
 from sqlalchemy import select
 
 from tests.conftest import make_app
+from tests.html import (button, by_role, dialog, heading, is_full_page, link, names, one, parse,
+                        region, table_rows, text_of)
 from webapp.models import Event, Grant, Installation
 from webapp.services import lifecycle
 
@@ -50,25 +50,39 @@ def events(session, activity=None) -> list[Event]:
     return list(session.scalars(query))
 
 
-def page(client, slug) -> str:
+def page(client, slug):
     response = client.get(f"/settings/connected-apps/apps/{slug}")
     assert response.status_code == 200
-    return response.get_data(as_text=True)
+    return parse(response)
+
+
+ACTIONS = ["Re-authenticate", "Reconnect", "Install again", "Connect"]
+
+
+def actions(html) -> list[str]:
+    """The buttons and links of the page's lifecycle actions (outside dialogs) that it offers."""
+    offered = names(html, "button") + names(html, "link")
+    return [name for name in offered if name in ACTIONS + ["Uninstall", "Disconnect"]
+            or name.startswith(("Turn on", "Turn off"))]
+
+
+def install_link(html, name) -> str:
+    return link(html, name)["href"]
 
 
 def test_admin_sees_the_actions_and_user_sees_none(browser, people, crm):
     html = page(browser(people["admin"]), crm.slug)
-    assert re.search(r'<button type="button" class="danger" data-dialog-open="uninstall-dialog"', html)
-    assert "Uninstall CRM Bridge?" in html and "Every token is revoked" in html
-    assert ">Disconnect</button>" in html
-    assert "Turn off<span class=\"visually-hidden\"> Contact sync</span>" in html
-    assert "Turn on<span class=\"visually-hidden\"> Deal sync</span>" in html
-    assert ">Re-authenticate<" not in html  # nothing new to authorize
+    opener = button(html, "Uninstall")
+    assert opener["aria-haspopup"] == "dialog" and opener["data-dialog-open"] == "uninstall-dialog"
+    uninstall = dialog(html, "Uninstall CRM Bridge?")
+    assert uninstall["id"] == "uninstall-dialog" and "Every token is revoked" in text_of(uninstall)
+    assert names(uninstall, "button") == ["Uninstall", "Cancel"]
+    assert sorted(actions(html)) == ["Disconnect", "Turn off Contact sync", "Turn on Deal sync",
+                                     "Uninstall"]  # no Re-authenticate: nothing new to authorize
 
     html = page(browser(people["user"]), crm.slug)
-    for absent in (">Uninstall<", ">Disconnect<", "Turn off", "Turn on", ">Re-authenticate<"):
-        assert absent not in html
-    assert "Contact sync" in html  # the values stay visible, read-only
+    assert actions(html) == [] and by_role(html, "dialog", include_hidden=True) == []
+    assert "Contact sync" in text_of(region(html, "Sync settings"))  # the values stay, read-only
 
 
 def test_re_authenticate_appears_when_a_new_version_asks_for_more(session, browser, people, crm):
@@ -77,9 +91,9 @@ def test_re_authenticate_appears_when_a_new_version_asks_for_more(session, brows
     lifecycle.refresh_flags_for_app(session, crm)
     session.commit()
     html = page(browser(people["admin"]), crm.slug)
-    assert '<a class="button primary" href="http://127.0.0.1:8900/install?workspace=acme">Re-authenticate</a>' in html
-    assert "files.read" in html
-    assert ">Re-authenticate<" not in page(browser(people["user"]), crm.slug)
+    assert install_link(html, "Re-authenticate") == "http://127.0.0.1:8900/install?workspace=acme"
+    assert "1 new scope to authorize: files.read" in text_of(html)
+    assert "Re-authenticate" not in actions(page(browser(people["user"]), crm.slug))
 
 
 def test_without_an_install_page_the_page_says_why_there_is_no_re_authenticate(session, browser,
@@ -90,8 +104,8 @@ def test_without_an_install_page_the_page_says_why_there_is_no_re_authenticate(s
     lifecycle.refresh_flags_for_app(session, crm)
     session.commit()
     html = page(browser(people["admin"]), crm.slug)
-    assert ">Re-authenticate<" not in html
-    assert "has no install page registered, so it cannot be re-authenticated" in html
+    assert "Re-authenticate" not in actions(html)
+    assert "has no install page registered, so it cannot be re-authenticated" in text_of(html)
 
 
 def test_admin_uninstalls_with_one_event_and_every_token_revoked(session, browser, people, crm):
@@ -99,7 +113,7 @@ def test_admin_uninstalls_with_one_event_and_every_token_revoked(session, browse
     response = client.post(f"/settings/connected-apps/apps/{crm.slug}/uninstall")
     assert response.status_code == 303
     assert response.headers["Location"].endswith(f"/settings/connected-apps/apps/{crm.slug}")
-    assert "CRM Bridge was uninstalled." in page(client, crm.slug)
+    assert text_of(one(page(client, crm.slug), "status")) == "CRM Bridge was uninstalled."
     assert installation_of(session, crm, people["acme"]).state == "uninstalled"
     assert [(e.activity, e.actor_id) for e in events(session, "uninstalled")] == [
         ("uninstalled", people["admin"].id)]
@@ -121,9 +135,10 @@ def test_uninstalling_twice_is_refused_with_a_message(session, browser, people, 
     assert "CRM Bridge is not installed." in again.get_data(as_text=True)
     assert len(events(session, "uninstalled")) == 1
     html = page(client, crm.slug)
-    assert "Uninstall CRM Bridge?" not in html
-    assert '<a class="button primary" href="http://127.0.0.1:8900/install?workspace=acme">Install again</a>' in html
-    assert "Install again" not in page(browser(people["user"]), crm.slug)
+    assert by_role(html, "dialog", "Uninstall CRM Bridge?", include_hidden=True) == []
+    assert actions(html) == ["Install again"]
+    assert install_link(html, "Install again") == "http://127.0.0.1:8900/install?workspace=acme"
+    assert actions(page(browser(people["user"]), crm.slug)) == []
 
 
 def test_admin_disconnects_and_can_reconnect(session, browser, people, crm):
@@ -133,9 +148,9 @@ def test_admin_disconnects_and_can_reconnect(session, browser, people, crm):
     assert installation_of(session, crm, people["acme"]).status == "disconnected"
     assert len(events(session, "disconnected")) == 1
     html = page(client, crm.slug)
-    assert "CRM Bridge was disconnected." in html
-    assert ">Disconnect</button>" not in html
-    assert '<a class="button primary" href="http://127.0.0.1:8900/install?workspace=acme">Reconnect</a>' in html
+    assert text_of(one(html, "status")) == "CRM Bridge was disconnected."
+    assert "Disconnect" not in actions(html)
+    assert install_link(html, "Reconnect") == "http://127.0.0.1:8900/install?workspace=acme"
     again = client.post(f"/settings/connected-apps/apps/{crm.slug}/disconnect")
     assert again.status_code == 409
     assert "already disconnected" in again.get_data(as_text=True)
@@ -150,8 +165,8 @@ def test_admin_toggles_sync_settings_with_one_event_each(session, browser, peopl
     assert installation.sync_values["contact_sync"] is False
     assert [e.details["key"] for e in events(session, "sync_off")] == ["contact_sync"]
     html = page(client, crm.slug)
-    assert "Contact sync turned off." in html
-    assert "Turn on<span class=\"visually-hidden\"> Contact sync</span>" in html
+    assert text_of(one(html, "status")) == "Contact sync turned off."
+    assert button(html, "Turn on Contact sync")
 
     assert client.post(url, data={"enabled": "on"}).status_code == 303
     assert installation_of(session, crm, people["acme"]).sync_values["contact_sync"] is True
@@ -209,11 +224,10 @@ def test_the_forms_carry_the_csrf_token(browser, people, crm):
     client = browser(people["admin"])
     html = page(client, crm.slug)
     for action in ("sync/contact_sync", "disconnect", "uninstall"):
-        form = re.search(rf'action="/settings/connected-apps/apps/{crm.slug}/{action}"[^>]*>\s*'
-                         r'<input type="hidden" name="csrf_token" value="([^"]+)"', html)
+        form = html.find("form", action=f"/settings/connected-apps/apps/{crm.slug}/{action}")
         assert form, action
         client.csrf_token = None
-        data = {"csrf_token": form.group(1)}
+        data = {"csrf_token": form.find("input", attrs={"name": "csrf_token"})["value"]}
         if action.startswith("sync"):
             data["enabled"] = "off"
         assert client.post(f"/settings/connected-apps/apps/{crm.slug}/{action}",
@@ -229,11 +243,10 @@ def my_grant_id(session, app, user) -> int:
 
 def test_the_page_lists_who_connected(browser, people, notes):
     html = page(browser(people["user"]), notes.slug)
-    assert "Connected users" in html
-    assert "Carol User" in html and "Bob Admin" in html
-    assert html.index("Carol User") < html.index("Bob Admin")
-    assert "<code>contacts.read</code>" in html
-    assert "Disconnect my connection" in html
+    connected = region(html, "Connected users")
+    assert [row[0] for row in table_rows(connected)] == ["Carol User (you)", "Bob Admin"]
+    assert all("contacts.read" in row[2] for row in table_rows(connected))
+    assert button(html, "Disconnect my connection")
 
 
 def test_a_user_disconnects_their_own_connection(session, browser, people, notes):
@@ -245,10 +258,9 @@ def test_a_user_disconnects_their_own_connection(session, browser, people, notes
         ("disconnected", people["user"].id)]
     assert my_grant_id(session, notes, people["admin"]) is not None  # Bob's stays
     html = page(client, notes.slug)
-    assert "Your connection to Team Notes was disconnected." in html
-    assert "Disconnect my connection" not in html
-    assert ('<a class="button primary" href="http://127.0.0.1:8900/notes/install?lang=en&amp;workspace=acme">'
-            'Connect</a>') in html
+    assert text_of(one(html, "status")) == "Your connection to Team Notes was disconnected."
+    assert by_role(html, "button", "Disconnect my connection") == []
+    assert install_link(html, "Connect") == "http://127.0.0.1:8900/notes/install?lang=en&workspace=acme"
 
 
 def test_nobody_disconnects_someone_elses_connection(session, browser, people, notes):
@@ -291,59 +303,65 @@ def catalogue(session, people, crm):
     session.commit()
 
 
-def card(html: str, name: str) -> str:
-    start = html.index(f">{name}</a>")
-    end = html.find('<li class="app-card">', start)
-    return html[start:end if end != -1 else len(html)]
+def card(html, name: str):
+    """The marketplace card whose title links to `name`."""
+    [found] = [item for item in by_role(region(html, "Apps"), "listitem")
+               if by_role(item, "link", name)]
+    return found
+
+
+def installs(within) -> list[str]:
+    """The Install buttons and links in a card or page."""
+    return [e.name for e in by_role(within, "button", "Install") + by_role(within, "link", "Install")]
 
 
 def test_cards_offer_install_where_it_can_work(browser, people, catalogue):
-    html = browser(people["admin"]).get("/marketplace/").get_data(as_text=True)
-    assert 'hx-target="#install-dialog-body"' in card(html, "Mail Relay")
-    assert ">Install</button>" in card(html, "Mail Relay")
-    assert ">Install</button>" in card(html, "Desk Notes")
-    assert "Install<" not in card(html, "No Door")
-    assert "No install page registered" in card(html, "No Door")
-    assert "Installed" in card(html, "CRM Bridge") and "Install<" not in card(html, "CRM Bridge")
-    assert '<dialog id="install-dialog"' in html
+    html = parse(browser(people["admin"]).get("/marketplace/"))
+    install = button(card(html, "Mail Relay"), "Install")
+    assert install["hx-target"] == "#install-dialog-body" and install["aria-haspopup"] == "dialog"
+    assert installs(card(html, "Desk Notes")) == ["button"]
+    assert installs(card(html, "No Door")) == []
+    assert "No install page registered" in text_of(card(html, "No Door"))
+    assert "Installed" in text_of(card(html, "CRM Bridge")) and installs(card(html, "CRM Bridge")) == []
+    assert dialog(html, "Loading…")["id"] == "install-dialog"
 
-    html = browser(people["user"]).get("/marketplace/").get_data(as_text=True)
-    assert ">Install</button>" not in card(html, "Mail Relay")
-    assert "An admin can install it" in card(html, "Mail Relay")
-    assert ">Install</button>" in card(html, "Desk Notes")
+    html = parse(browser(people["user"]).get("/marketplace/"))
+    assert installs(card(html, "Mail Relay")) == []
+    assert "An admin can install it" in text_of(card(html, "Mail Relay"))
+    assert installs(card(html, "Desk Notes")) == ["button"]
 
 
 def test_the_install_dialog_shows_the_listing_with_install(browser, people, catalogue):
     response = browser(people["admin"]).get("/marketplace/mail-relay", htmx_target="install-dialog-body")
-    html = response.get_data(as_text=True)
+    html = parse(response)
     assert response.status_code == 200
-    assert "<html" not in html
-    assert '<h2 id="install-dialog-title">Mail Relay</h2>' in html
-    assert "contacts.read" in html
-    assert '<a class="button primary" href="https://mail.example/install?workspace=acme">Install</a>' in html
-    assert "data-dialog-close>Cancel</button>" in html
+    assert not is_full_page(html)
+    assert heading(html, "Mail Relay", level=2)["id"] == "install-dialog-title"  # names the dialog
+    assert "contacts.read" in text_of(html)
+    assert install_link(html, "Install") == "https://mail.example/install?workspace=acme"
+    assert button(html, "Cancel").has_attr("data-dialog-close")
     assert "HX-Target" in response.headers["Vary"]
 
 
 def test_the_listing_page_links_install_to_the_apps_install_url(browser, people, catalogue):
-    html = browser(people["admin"]).get("/marketplace/mail-relay").get_data(as_text=True)
-    assert "<html" in html
-    assert '<a class="button primary" href="https://mail.example/install?workspace=acme">Install</a>' in html
-    installed = browser(people["admin"]).get("/marketplace/crm-bridge").get_data(as_text=True)
-    assert ">Install</a>" not in installed and "Installed" in installed
-    user_view = browser(people["user"]).get("/marketplace/mail-relay").get_data(as_text=True)
-    assert ">Install</a>" not in user_view
+    html = parse(browser(people["admin"]).get("/marketplace/mail-relay"))
+    assert is_full_page(html)
+    assert install_link(html, "Install") == "https://mail.example/install?workspace=acme"
+    installed = parse(browser(people["admin"]).get("/marketplace/crm-bridge"))
+    assert installs(installed) == [] and "Installed" in text_of(installed)
+    user_view = parse(browser(people["user"]).get("/marketplace/mail-relay"))
+    assert installs(user_view) == []
 
 
 def test_an_uninstalled_app_can_be_installed_again(browser, people, crm):
     client = browser(people["admin"])
     client.post(f"/settings/connected-apps/apps/{crm.slug}/uninstall")
-    html = client.get("/marketplace/").get_data(as_text=True)
-    assert ">Install</button>" in card(html, "CRM Bridge")
+    html = parse(client.get("/marketplace/"))
+    assert installs(card(html, "CRM Bridge")) == ["button"]
 
 
 def test_a_user_level_listing_offers_connect_to_those_not_connected(browser, people, notes):
-    connect = ('<a class="button primary" href="http://127.0.0.1:8900/notes/install?lang=en&amp;'
-               'workspace=acme">Connect</a>')
-    assert connect in browser(people["super_admin"]).get("/marketplace/team-notes").get_data(as_text=True)
-    assert connect not in browser(people["user"]).get("/marketplace/team-notes").get_data(as_text=True)
+    alice_view = browser(people["super_admin"]).get("/marketplace/team-notes")
+    assert install_link(alice_view, "Connect") == \
+        "http://127.0.0.1:8900/notes/install?lang=en&workspace=acme"
+    assert by_role(browser(people["user"]).get("/marketplace/team-notes"), "link", "Connect") == []
