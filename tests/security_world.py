@@ -83,8 +83,8 @@ def build_world(session, people) -> World:
 
     account = ExternalAccount(workspace_id=acme.id, installation_id=social_grant.installation_id,
                               external_id="li-acme-1", name="Acme on LinkedIn")
-    alert = Alert(workspace_id=acme.id, installation_id=user_grant.installation_id, kind="errors",
-                  message="Acme alert secret")
+    alert = Alert(workspace_id=acme.id, installation_id=user_grant.installation_id, source="app",
+                  key="secret", title="Acme alert secret")
     team = make_team(session, acme, "Acme Avengers", [user, admin])
     globex_team = make_team(session, globex, "Globex Guild", [outsider])
     session.add_all([account, alert])

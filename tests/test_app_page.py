@@ -5,7 +5,8 @@ from datetime import datetime, timezone
 import pytest
 
 from tests.page_helpers import seed_console, text
-from webapp.models import Alert, ExternalAccount, LearningResource
+from webapp.models import ExternalAccount, LearningResource
+from webapp.services import alerts
 
 ROLES = ("super_admin", "admin", "user")
 BASE = "/settings/connected-apps"
@@ -31,16 +32,15 @@ def detailed(session, people, console):
     installation.granted_scopes = ["contacts.read"]
     installation.sync_values = {"contact_sync": False, "deal_sync": True}
     seen = datetime(2026, 11, 27, 8, 30, tzinfo=timezone.utc)
-    session.add_all([
-        Alert(workspace_id=installation.workspace_id, installation_id=installation.id,
-              kind="refresh_failed", message="The refresh token was refused.",
-              first_seen=datetime(2026, 11, 25, 7, 0, tzinfo=timezone.utc), last_seen=seen),
-        Alert(workspace_id=installation.workspace_id, installation_id=installation.id,
-              kind="health", message="Resolved long ago.", first_seen=seen, last_seen=seen,
-              resolved_at=seen),
-        LearningResource(app_id=app.id, title="Crm Sync setup", url="https://example.com/crm",
-                         minutes=4),
-    ])
+    alerts.open_or_bump(session, installation, "health", "health", "Resolved long ago.", now=seen)
+    alerts.resolve(session, installation, "health", "health", now=seen)
+    alerts.open_or_bump(session, installation, "app", "sync", "Deal sync is failing",
+                        "The app reported 3 failed syncs.",
+                        now=datetime(2026, 11, 25, 7, 0, tzinfo=timezone.utc))
+    alerts.open_or_bump(session, installation, "app", "sync", "Deal sync is failing",
+                        "The app reported 3 failed syncs.", now=seen)
+    session.add(LearningResource(app_id=app.id, title="Crm Sync setup",
+                                 url="https://example.com/crm", minutes=4))
     session.commit()
     return installation
 
@@ -57,9 +57,9 @@ def test_app_page_shows_status_alerts_scopes_sync_and_resources(people, detailed
     assert response.status_code == 200
     assert "<h1>Crm Sync</h1>" in html
     status = section(html, "App status")
-    assert '<span class="badge status-connected">Connected</span>' in status
-    assert "The refresh token was refused." in status and "Resolved long ago." not in status
-    assert "Refresh failed" in status
+    assert '<span class="badge status-error">Error</span>' in status
+    assert "Deal sync is failing" in status and "Resolved long ago." not in status
+    assert "The app reported 3 failed syncs." in status and "Reported by the app" in status
     assert "Nov 25, 2026 07:00 UTC" in status and "Nov 27, 2026 08:30 UTC" in status
     assert "<dd>1.0.0</dd>" in status and "2.0.0" in status
     access = section(html, "App access and permissions")

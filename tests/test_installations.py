@@ -113,13 +113,13 @@ def test_open_alerts_leave_resolved_ones_out(session, people):
     installation = make_installation(session, people["acme"], make_app(session, "alerty"))
     now = utcnow()
     session.add_all([
-        Alert(workspace_id=people["acme"].id, installation_id=installation.id, kind="refresh_failed",
-              message="Refresh refused", first_seen=now, last_seen=now),
-        Alert(workspace_id=people["acme"].id, installation_id=installation.id, kind="health",
-              message="Old problem", first_seen=now, last_seen=now, resolved_at=now),
+        Alert(workspace_id=people["acme"].id, installation_id=installation.id, source="token",
+              key="refresh-token", title="Refresh refused", first_seen=now, last_seen=now),
+        Alert(workspace_id=people["acme"].id, installation_id=installation.id, source="health",
+              key="health", title="Old problem", first_seen=now, last_seen=now, resolved_at=now),
     ])
     session.commit()
-    assert [alert.message for alert in svc.open_alerts(session, installation)] == ["Refresh refused"]
+    assert [alert.title for alert in svc.open_alerts(session, installation)] == ["Refresh refused"]
 
 
 def test_external_accounts_and_sync_rows(session, people):

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 06:03:01.208747
+Create Date: 2026-12-01 11:36:44.407629
 
 """
 from alembic import op
@@ -109,6 +109,7 @@ def upgrade():
     sa.Column('workspace_id', sa.Integer(), nullable=False),
     sa.Column('app_id', sa.Integer(), nullable=False),
     sa.Column('actor_id', sa.Integer(), nullable=True),
+    sa.Column('actor_app', sa.Boolean(), server_default=sa.text('(false)'), nullable=False),
     sa.Column('activity', sa.String(length=30), nullable=False),
     sa.Column('occurred_at', webapp.database.UTCDateTime(), nullable=False),
     sa.Column('details', sa.JSON(), nullable=False),
@@ -177,23 +178,6 @@ def upgrade():
     with op.batch_alter_table('team_members', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_team_members_user_id'), ['user_id'], unique=False)
 
-    op.create_table('alerts',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('workspace_id', sa.Integer(), nullable=False),
-    sa.Column('installation_id', sa.Integer(), nullable=False),
-    sa.Column('kind', sa.String(length=40), nullable=False),
-    sa.Column('message', sa.String(length=500), nullable=False),
-    sa.Column('first_seen', webapp.database.UTCDateTime(), nullable=False),
-    sa.Column('last_seen', webapp.database.UTCDateTime(), nullable=False),
-    sa.Column('resolved_at', webapp.database.UTCDateTime(), nullable=True),
-    sa.ForeignKeyConstraint(['installation_id'], ['installations.id'], name=op.f('fk_alerts_installation_id_installations')),
-    sa.ForeignKeyConstraint(['workspace_id'], ['workspaces.id'], name=op.f('fk_alerts_workspace_id_workspaces')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_alerts'))
-    )
-    with op.batch_alter_table('alerts', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_alerts_installation_id'), ['installation_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_alerts_workspace_id'), ['workspace_id'], unique=False)
-
     op.create_table('deliveries',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('workspace_id', sa.Integer(), nullable=False),
@@ -261,6 +245,19 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_grants_user_id'), ['user_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_grants_workspace_id'), ['workspace_id'], unique=False)
 
+    op.create_table('health_checks',
+    sa.Column('installation_id', sa.Integer(), nullable=False),
+    sa.Column('workspace_id', sa.Integer(), nullable=False),
+    sa.Column('consecutive_failures', sa.Integer(), nullable=False),
+    sa.Column('last_checked_at', webapp.database.UTCDateTime(), nullable=True),
+    sa.Column('last_outcome', sa.String(length=200), nullable=True),
+    sa.ForeignKeyConstraint(['installation_id'], ['installations.id'], name=op.f('fk_health_checks_installation_id_installations')),
+    sa.ForeignKeyConstraint(['workspace_id'], ['workspaces.id'], name=op.f('fk_health_checks_workspace_id_workspaces')),
+    sa.PrimaryKeyConstraint('installation_id', name=op.f('pk_health_checks'))
+    )
+    with op.batch_alter_table('health_checks', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_health_checks_workspace_id'), ['workspace_id'], unique=False)
+
     op.create_table('notification_rule_apps',
     sa.Column('rule_id', sa.Integer(), nullable=False),
     sa.Column('app_id', sa.Integer(), nullable=False),
@@ -282,6 +279,30 @@ def upgrade():
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_notification_rule_users_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('rule_id', 'user_id', name=op.f('pk_notification_rule_users'))
     )
+    op.create_table('alerts',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('workspace_id', sa.Integer(), nullable=False),
+    sa.Column('installation_id', sa.Integer(), nullable=False),
+    sa.Column('source', sa.String(length=20), nullable=False),
+    sa.Column('key', sa.String(length=220), nullable=False),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('detail', sa.String(length=2000), nullable=True),
+    sa.Column('external_account_id', sa.Integer(), nullable=True),
+    sa.Column('first_seen', webapp.database.UTCDateTime(), nullable=False),
+    sa.Column('last_seen', webapp.database.UTCDateTime(), nullable=False),
+    sa.Column('count', sa.Integer(), nullable=False),
+    sa.Column('resolved_at', webapp.database.UTCDateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['external_account_id'], ['external_accounts.id'], name=op.f('fk_alerts_external_account_id_external_accounts'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['installation_id'], ['installations.id'], name=op.f('fk_alerts_installation_id_installations')),
+    sa.ForeignKeyConstraint(['workspace_id'], ['workspaces.id'], name=op.f('fk_alerts_workspace_id_workspaces')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_alerts'))
+    )
+    with op.batch_alter_table('alerts', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_alerts_external_account_id'), ['external_account_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_alerts_installation_id'), ['installation_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_alerts_workspace_id'), ['workspace_id'], unique=False)
+        batch_op.create_index('uq_alerts_open_key', ['installation_id', 'source', 'key'], unique=True, sqlite_where=sa.text('resolved_at IS NULL'), postgresql_where=sa.text('resolved_at IS NULL'))
+
     op.create_table('inapp_notifications',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('workspace_id', sa.Integer(), nullable=False),
@@ -374,9 +395,20 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_inapp_notifications_user_id'))
 
     op.drop_table('inapp_notifications')
+    with op.batch_alter_table('alerts', schema=None) as batch_op:
+        batch_op.drop_index('uq_alerts_open_key', sqlite_where=sa.text('resolved_at IS NULL'), postgresql_where=sa.text('resolved_at IS NULL'))
+        batch_op.drop_index(batch_op.f('ix_alerts_workspace_id'))
+        batch_op.drop_index(batch_op.f('ix_alerts_installation_id'))
+        batch_op.drop_index(batch_op.f('ix_alerts_external_account_id'))
+
+    op.drop_table('alerts')
     op.drop_table('notification_rule_users')
     op.drop_table('notification_rule_teams')
     op.drop_table('notification_rule_apps')
+    with op.batch_alter_table('health_checks', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_health_checks_workspace_id'))
+
+    op.drop_table('health_checks')
     with op.batch_alter_table('grants', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_grants_workspace_id'))
         batch_op.drop_index(batch_op.f('ix_grants_user_id'))
@@ -396,11 +428,6 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_deliveries_recipient_id'))
 
     op.drop_table('deliveries')
-    with op.batch_alter_table('alerts', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_alerts_workspace_id'))
-        batch_op.drop_index(batch_op.f('ix_alerts_installation_id'))
-
-    op.drop_table('alerts')
     with op.batch_alter_table('team_members', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_team_members_user_id'))
 

@@ -2,7 +2,8 @@
 from webapp.models.app import App, LearningResource, Scope  # noqa: F401
 from webapp.models.event import ACTIVITIES, Event  # noqa: F401
 from webapp.models.grant import AuthorizationCode, Grant, Token  # noqa: F401
-from webapp.models.installation import Alert, ExternalAccount, Installation  # noqa: F401
+from webapp.models.installation import (  # noqa: F401
+    ALERT_SOURCES, Alert, ExternalAccount, HealthCheck, Installation)
 from webapp.models.notification import (  # noqa: F401
     Delivery, InAppNotification, NotificationRule, NotificationRuleApp, NotificationRuleTeam,
     NotificationRuleUser)

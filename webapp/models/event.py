@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.extensions import db
@@ -21,6 +21,9 @@ ACTIVITIES = {
     "reauthenticated": "Re-authenticated",
     "sync_on": "Sync turned on",
     "sync_off": "Sync turned off",
+    "expired": "Expired",
+    "error": "Error",
+    "resolved": "Resolved",
 }
 
 # SQLite only autoincrements INTEGER PRIMARY KEY; PostgreSQL gets a bigint.
@@ -46,6 +49,9 @@ class Event(db.Model):
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"))
     app_id: Mapped[int] = mapped_column(ForeignKey("apps.id"))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Who acted when no user did: the app itself (it reported or revoked something) when true,
+    # otherwise the console (the system).
+    actor_app: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     activity: Mapped[str] = mapped_column(String(30))
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     details: Mapped[dict] = mapped_column(JSON, default=dict)

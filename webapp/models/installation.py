@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.extensions import db
@@ -14,6 +14,8 @@ from webapp.models.workspace import User
 STATES = ("installed", "uninstalled")
 # Worst first: the order status is decided in and shown in.
 STATUSES = ("disconnected", "expired", "error", "connected")
+# Where an alert comes from, and the words the app page uses for it.
+ALERT_SOURCES = {"token": "Token", "health": "Health check", "app": "Reported by the app"}
 
 
 class Installation(db.Model):
@@ -48,18 +50,50 @@ class Installation(db.Model):
 
 
 class Alert(db.Model):
+    """An open (or, once resolved_at is set, past) problem of an installation.
+
+    While open, (installation, source, key) names one alert: a repeat of the same problem bumps
+    last_seen and count instead of opening a second one.
+    """
+
     __tablename__ = "alerts"
+    __table_args__ = (
+        Index("uq_alerts_open_key", "installation_id", "source", "key", unique=True,
+              sqlite_where=text("resolved_at IS NULL"),
+              postgresql_where=text("resolved_at IS NULL")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), index=True)
     installation_id: Mapped[int] = mapped_column(ForeignKey("installations.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(40))
-    message: Mapped[str] = mapped_column(String(500))
+    source: Mapped[str] = mapped_column(String(20))
+    key: Mapped[str] = mapped_column(String(220))
+    title: Mapped[str] = mapped_column(String(200))
+    detail: Mapped[str | None] = mapped_column(String(2000))
+    external_account_id: Mapped[int | None] = mapped_column(
+        ForeignKey("external_accounts.id", ondelete="SET NULL"), index=True)
     first_seen: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_seen: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    count: Mapped[int] = mapped_column(Integer, default=1)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     installation: Mapped[Installation] = relationship(back_populates="alerts")
+
+    @property
+    def source_label(self) -> str:
+        return ALERT_SOURCES.get(self.source, self.source)
+
+
+class HealthCheck(db.Model):
+    """How the installation's app answered its health probes lately (one row per installation)."""
+
+    __tablename__ = "health_checks"
+
+    installation_id: Mapped[int] = mapped_column(ForeignKey("installations.id"), primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), index=True)
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_outcome: Mapped[str | None] = mapped_column(String(200))
 
 
 class ExternalAccount(db.Model):

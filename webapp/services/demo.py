@@ -246,7 +246,8 @@ def _create_installation(session: Session, workspace: Workspace, app: App, peopl
     for alert in scenario.get("alerts", []):
         resolved = alert.get("resolved")
         session.add(Alert(workspace_id=workspace.id, installation_id=installation.id,
-                          kind=alert["kind"], message=alert["message"],
+                          source=alert["source"], key=alert["key"], title=alert["title"],
+                          detail=alert.get("detail"), count=alert.get("count", 1),
                           first_seen=_at(now, alert["first"]), last_seen=_at(now, alert["last"]),
                           resolved_at=None if resolved is None else _at(now, resolved)))
     return installation

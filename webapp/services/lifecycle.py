@@ -11,6 +11,9 @@ Decisions worth knowing:
   the earlier installs). For user-level apps they stay those of the first grant of that life.
 - Account-level and multi-account apps act for the whole workspace, so the consent page lets
   only admins connect them (check_may_consent); each user connects a user-level app for themself.
+- A new grant while disconnected or expired resolves the token alert as part of its Reconnected
+  event (one change, one event); the status is then error if other alerts are still open.
+  Uninstalling resolves every open alert within its Uninstalled event.
 - Required and conditionally required scopes are always part of a grant; optional scopes are
   granted when the app asks for them and the plan covers them, otherwise silently left out (they
   then show under "Requires upgrade").
@@ -19,12 +22,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from webapp.database import utcnow
-from webapp.models import App, Grant, Installation, User, Workspace
+from webapp.models import App, Grant, HealthCheck, Installation, User, Workspace
 from webapp.models.workspace import plan_rank
+from webapp.services import alerts
 from webapp.services.events import record_event
 from webapp.services.installations import (compute_flags, load_scope_catalogue_for, plan_covers,
                                            scope_groups)
@@ -146,6 +150,9 @@ def consent(session: Session, workspace: Workspace, app: App, user: User,
     elif installation.status in ("disconnected", "expired"):
         activity = "reconnected"
         installation.status = "connected"
+        if alerts.resolve_quietly(session, installation, "token", now):
+            details = {"resolved": "token"}
+        alerts.settle_status(session, installation)
     else:
         already = _active_grants(session, installation, user) if user_level else None
         new_scopes = [name for name in scopes if name not in installation.granted_scopes]
@@ -164,7 +171,7 @@ def consent(session: Session, workspace: Workspace, app: App, user: User,
     installation.installed_version = app.version
     refresh_flags(session, installation, workspace)
     if user_level and activity in ("reinstalled", "reconnected"):
-        details = {"user_grant": True}
+        details = {**details, "user_grant": True}
     if activity is not None:
         record_event(session, installation, activity, user.id, details or None, occurred_at=now)
     session.flush()
@@ -180,7 +187,10 @@ def uninstall(session: Session, installation: Installation, actor: User | None,
     _revoke(session, _active_grants(session, installation), "uninstalled", now)
     installation.state = "uninstalled"
     installation.uninstalled_at = now
-    record_event(session, installation, "uninstalled", actor.id if actor else None, occurred_at=now)
+    resolved = alerts.resolve_quietly(session, installation, None, now)
+    session.execute(delete(HealthCheck).where(HealthCheck.installation_id == installation.id))
+    record_event(session, installation, "uninstalled", actor.id if actor else None,
+                 {"resolved_alerts": len(resolved)} if resolved else None, occurred_at=now)
     session.flush()
 
 
@@ -198,7 +208,7 @@ def disconnect(session: Session, installation: Installation, actor: User | None,
     _revoke(session, _active_grants(session, installation), reason, now)
     installation.status = "disconnected"
     record_event(session, installation, "disconnected", actor.id if actor else None,
-                 {"reason": reason}, occurred_at=now)
+                 {"reason": reason}, occurred_at=now, actor_app=actor is None)
     session.flush()
 
 
@@ -288,7 +298,7 @@ def revoke_grant(session: Session, grant_id: int, reason: str, now: datetime | N
         refresh_flags(session, installation)
         record_event(session, installation, "disconnected", None,
                      {"user_grant": True, "reason": reason, "user_id": grant.user_id},
-                     occurred_at=now)
+                     occurred_at=now, actor_app=True)
         session.flush()
     else:
         disconnect(session, installation, None, reason, now)

@@ -24,7 +24,8 @@ from webapp.services.notifications.windows import (closed_windows, window_label,
 # Which log activities each rule type reports.
 ACTIVITIES_BY_TYPE = {
     "app_install": ("installed", "reinstalled"),
-    "app_disconnect": ("disconnected",),
+    # An expired installation is disconnected until someone reconnects it.
+    "app_disconnect": ("disconnected", "expired"),
     "app_uninstall": ("uninstalled",),
 }
 DELIVERY_KEY = ("rule_id", "recipient_id", "channel", "window_start")
@@ -92,7 +93,8 @@ def _still_disconnected(session: Session, rule: NotificationRule, start, end, sk
         return []
     since = dict(session.execute(
         select(Event.app_id, func.max(Event.occurred_at))
-        .where(Event.workspace_id == rule.workspace_id, Event.activity == "disconnected",
+        .where(Event.workspace_id == rule.workspace_id,
+               Event.activity.in_(ACTIVITIES_BY_TYPE["app_disconnect"]),
                Event.occurred_at < end, Event.app_id.in_([app.id for _, app in rows]))
         .group_by(Event.app_id)).all())
     return [(inst, app, since.get(app.id)) for inst, app in rows
