@@ -100,7 +100,7 @@ def test_app_page_of_a_multi_account_app_shows_accounts_instead_of_status(people
                                      installation_id=installation.id, external_id=str(n),
                                      name=name, status=status)
                      for n, (name, status) in enumerate([("Acme on Social", "connected"),
-                                                         ("Acme Jobs", "expired")])])
+                                                         ("Acme Jobs", "error")])])
     session.commit()
     html = text(browser(people["user"]).get(f"{BASE}/apps/social-hub"))
     status = section(html, "App status")
@@ -109,7 +109,7 @@ def test_app_page_of_a_multi_account_app_shows_accounts_instead_of_status(people
     assert "<dd>2 " in status
     accounts = html[html.index('id="manage-connection"'):]
     assert "Acme Jobs" in accounts and "Acme on Social" in accounts
-    assert '<span class="badge status-expired">Expired</span>' in accounts
+    assert '<span class="badge status-error">Error</span>' in accounts
 
 
 def test_app_page_of_an_uninstalled_app_says_so_without_status(people, console, browser):

@@ -16,7 +16,7 @@ from webapp.models import (
 from webapp.models.workspace import plan_rank
 from webapp.services.accounts import authenticate
 from webapp.services.demo import seed_demo
-from webapp.services.external_accounts import ACCOUNT_STATUSES
+from webapp.models.installation import ACCOUNT_STATUSES
 
 EVENTS = 300
 

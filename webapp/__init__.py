@@ -6,6 +6,7 @@ import os
 from flask import Flask
 from werkzeug.routing import IntegerConverter
 
+from webapp.database import MAX_ID
 from webapp.settings import load_settings
 
 MIGRATIONS_DIR = os.path.abspath(os.path.join(os.path.dirname(__file__), os.pardir, "migrations"))
@@ -19,7 +20,7 @@ class IdConverter(IntegerConverter):
     not a database driver's overflow error."""
 
     def __init__(self, map, *args, **kwargs):
-        kwargs.setdefault("max", 2**31 - 1)
+        kwargs.setdefault("max", MAX_ID)
         super().__init__(map, *args, **kwargs)
 
 

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import DateTime, MetaData
+from collections.abc import Iterable
+
+from sqlalchemy import CheckConstraint, DateTime, MetaData
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
@@ -33,6 +35,17 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         return value.replace(tzinfo=timezone.utc)
+
+
+# The largest id an INTEGER id column holds (all but the log's): a larger number names nothing,
+# and refusing it first keeps such input a "not found", not a database driver's overflow error.
+MAX_ID = 2**31 - 1
+
+
+def one_of(column: str, values: Iterable[str]) -> CheckConstraint:
+    """A named CHECK constraint: the database itself refuses any other value in `column`."""
+    allowed = ", ".join(f"'{value}'" for value in values)
+    return CheckConstraint(f"{column} IN ({allowed})", name=column, info={"column": column})
 
 
 def utcnow() -> datetime:

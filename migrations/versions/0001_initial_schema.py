@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-01 11:36:44.407629
+Create Date: 2026-12-01 11:45:02.187071
 
 """
 from alembic import op
@@ -40,6 +40,7 @@ def upgrade():
     sa.Column('client_secret_hash', sa.String(length=255), nullable=True),
     sa.Column('created_at', webapp.database.UTCDateTime(), nullable=False),
     sa.Column('updated_at', webapp.database.UTCDateTime(), nullable=False),
+    sa.CheckConstraint("install_level IN ('account', 'user', 'multi_account')", name=op.f('ck_apps_install_level')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_apps')),
     sa.UniqueConstraint('client_id', name=op.f('uq_apps_client_id')),
     sa.UniqueConstraint('slug', name=op.f('uq_apps_slug'))
@@ -52,6 +53,8 @@ def upgrade():
     sa.Column('description', sa.String(length=255), nullable=False),
     sa.Column('min_plan', sa.String(length=20), nullable=False),
     sa.Column('sensitivity', sa.String(length=10), nullable=False),
+    sa.CheckConstraint("min_plan IN ('free', 'starter', 'professional', 'enterprise')", name=op.f('ck_scopes_min_plan')),
+    sa.CheckConstraint("sensitivity IN ('read', 'write', 'admin')", name=op.f('ck_scopes_sensitivity')),
     sa.PrimaryKeyConstraint('name', name=op.f('pk_scopes'))
     )
     op.create_table('workspaces',
@@ -61,6 +64,7 @@ def upgrade():
     sa.Column('plan', sa.String(length=20), nullable=False),
     sa.Column('timezone', sa.String(length=64), nullable=False),
     sa.Column('created_at', webapp.database.UTCDateTime(), nullable=False),
+    sa.CheckConstraint("plan IN ('free', 'starter', 'professional', 'enterprise')", name=op.f('ck_workspaces_plan')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_workspaces')),
     sa.UniqueConstraint('slug', name=op.f('uq_workspaces_slug'))
     )
@@ -97,6 +101,7 @@ def upgrade():
     sa.Column('password_hash', sa.String(length=255), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('created_at', webapp.database.UTCDateTime(), nullable=False),
+    sa.CheckConstraint("role IN ('super_admin', 'admin', 'user')", name=op.f('ck_users_role')),
     sa.ForeignKeyConstraint(['workspace_id'], ['workspaces.id'], name=op.f('fk_users_workspace_id_workspaces')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
     sa.UniqueConstraint('email', name=op.f('uq_users_email'))
@@ -113,6 +118,7 @@ def upgrade():
     sa.Column('activity', sa.String(length=30), nullable=False),
     sa.Column('occurred_at', webapp.database.UTCDateTime(), nullable=False),
     sa.Column('details', sa.JSON(), nullable=False),
+    sa.CheckConstraint("activity IN ('installed', 'uninstalled', 'reinstalled', 'reconnected', 'disconnected', 'reauthenticated', 'sync_on', 'sync_off', 'expired', 'error', 'resolved')", name=op.f('ck_events_activity')),
     sa.ForeignKeyConstraint(['actor_id'], ['users.id'], name=op.f('fk_events_actor_id_users')),
     sa.ForeignKeyConstraint(['app_id'], ['apps.id'], name=op.f('fk_events_app_id_apps')),
     sa.ForeignKeyConstraint(['workspace_id'], ['workspaces.id'], name=op.f('fk_events_workspace_id_workspaces')),
@@ -139,6 +145,8 @@ def upgrade():
     sa.Column('installed_by_id', sa.Integer(), nullable=True),
     sa.Column('uninstalled_at', webapp.database.UTCDateTime(), nullable=True),
     sa.Column('updated_at', webapp.database.UTCDateTime(), nullable=False),
+    sa.CheckConstraint("state IN ('installed', 'uninstalled')", name=op.f('ck_installations_state')),
+    sa.CheckConstraint("status IN ('disconnected', 'expired', 'error', 'connected')", name=op.f('ck_installations_status')),
     sa.ForeignKeyConstraint(['app_id'], ['apps.id'], name=op.f('fk_installations_app_id_apps')),
     sa.ForeignKeyConstraint(['installed_by_id'], ['users.id'], name=op.f('fk_installations_installed_by_id_users')),
     sa.ForeignKeyConstraint(['workspace_id'], ['workspaces.id'], name=op.f('fk_installations_workspace_id_workspaces')),
@@ -161,6 +169,9 @@ def upgrade():
     sa.Column('created_by_id', sa.Integer(), nullable=True),
     sa.Column('created_at', webapp.database.UTCDateTime(), nullable=False),
     sa.Column('evaluated_until', webapp.database.UTCDateTime(), nullable=True),
+    sa.CheckConstraint("audience IN ('super_admins', 'everyone', 'specific')", name=op.f('ck_notification_rules_audience')),
+    sa.CheckConstraint("frequency IN ('hour', 'day', 'week', 'month')", name=op.f('ck_notification_rules_frequency')),
+    sa.CheckConstraint("rule_type IN ('app_install', 'app_disconnect', 'app_uninstall')", name=op.f('ck_notification_rules_rule_type')),
     sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_notification_rules_created_by_id_users')),
     sa.ForeignKeyConstraint(['workspace_id'], ['workspaces.id'], name=op.f('fk_notification_rules_workspace_id_workspaces')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_notification_rules'))
@@ -194,6 +205,8 @@ def upgrade():
     sa.Column('enqueued_at', webapp.database.UTCDateTime(), nullable=True),
     sa.Column('claimed_at', webapp.database.UTCDateTime(), nullable=True),
     sa.Column('sent_at', webapp.database.UTCDateTime(), nullable=True),
+    sa.CheckConstraint("channel IN ('email', 'in_app')", name=op.f('ck_deliveries_channel')),
+    sa.CheckConstraint("status IN ('pending', 'queued', 'sending', 'sent', 'failed')", name=op.f('ck_deliveries_status')),
     sa.ForeignKeyConstraint(['recipient_id'], ['users.id'], name=op.f('fk_deliveries_recipient_id_users')),
     sa.ForeignKeyConstraint(['rule_id'], ['notification_rules.id'], name=op.f('fk_deliveries_rule_id_notification_rules'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['workspace_id'], ['workspaces.id'], name=op.f('fk_deliveries_workspace_id_workspaces')),
@@ -214,6 +227,7 @@ def upgrade():
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('updated_at', webapp.database.UTCDateTime(), nullable=False),
+    sa.CheckConstraint("status IN ('connected', 'error', 'disconnected')", name=op.f('ck_external_accounts_status')),
     sa.ForeignKeyConstraint(['installation_id'], ['installations.id'], name=op.f('fk_external_accounts_installation_id_installations')),
     sa.ForeignKeyConstraint(['workspace_id'], ['workspaces.id'], name=op.f('fk_external_accounts_workspace_id_workspaces')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_external_accounts')),
@@ -292,6 +306,7 @@ def upgrade():
     sa.Column('last_seen', webapp.database.UTCDateTime(), nullable=False),
     sa.Column('count', sa.Integer(), nullable=False),
     sa.Column('resolved_at', webapp.database.UTCDateTime(), nullable=True),
+    sa.CheckConstraint("source IN ('token', 'health', 'app')", name=op.f('ck_alerts_source')),
     sa.ForeignKeyConstraint(['external_account_id'], ['external_accounts.id'], name=op.f('fk_alerts_external_account_id_external_accounts'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['installation_id'], ['installations.id'], name=op.f('fk_alerts_installation_id_installations')),
     sa.ForeignKeyConstraint(['workspace_id'], ['workspaces.id'], name=op.f('fk_alerts_workspace_id_workspaces')),

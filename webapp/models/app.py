@@ -7,7 +7,8 @@ from sqlalchemy import JSON, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.extensions import db
-from webapp.database import UTCDateTime, utcnow
+from webapp.database import UTCDateTime, one_of, utcnow
+from webapp.models.workspace import PLANS
 
 INSTALL_LEVELS = ("account", "user", "multi_account")
 SENSITIVITIES = ("read", "write", "admin")
@@ -15,6 +16,7 @@ SENSITIVITIES = ("read", "write", "admin")
 
 class Scope(db.Model):
     __tablename__ = "scopes"
+    __table_args__ = (one_of("min_plan", PLANS), one_of("sensitivity", SENSITIVITIES))
 
     name: Mapped[str] = mapped_column(String(80), primary_key=True)
     description: Mapped[str] = mapped_column(String(255))
@@ -24,6 +26,7 @@ class Scope(db.Model):
 
 class App(db.Model):
     __tablename__ = "apps"
+    __table_args__ = (one_of("install_level", INSTALL_LEVELS),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(64), unique=True)

@@ -8,10 +8,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.extensions import db
 from webapp.models.app import App
-from webapp.database import UTCDateTime, utcnow
+from webapp.database import UTCDateTime, one_of, utcnow
 from webapp.models.workspace import User
 
-# code -> label shown in the log, the filter and the CSV (ARCHITECTURE section 3)
+# code -> label shown in the log, its filter and the CSV export
 ACTIVITIES = {
     "installed": "Installed",
     "uninstalled": "Uninstalled",
@@ -43,6 +43,7 @@ class Event(db.Model):
               "activity", "actor_id"),
         Index("ix_events_workspace_actor_time", "workspace_id", "actor_id", "occurred_at", "id",
               "activity", "app_id"),
+        one_of("activity", ACTIVITIES),
     )
 
     id: Mapped[int] = mapped_column(EventId, primary_key=True, autoincrement=True)
@@ -58,7 +59,3 @@ class Event(db.Model):
 
     app: Mapped[App] = relationship()
     actor: Mapped[User | None] = relationship()
-
-    @property
-    def activity_label(self) -> str:
-        return ACTIVITIES.get(self.activity, self.activity)

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.extensions import db
 from webapp.models.app import App
-from webapp.database import UTCDateTime, utcnow
+from webapp.database import UTCDateTime, one_of, utcnow
 from webapp.models.workspace import User
 
 STATES = ("installed", "uninstalled")
@@ -16,11 +16,14 @@ STATES = ("installed", "uninstalled")
 STATUSES = ("disconnected", "expired", "error", "connected")
 # Where an alert comes from, and the words the app page uses for it.
 ALERT_SOURCES = {"token": "Token", "health": "Health check", "app": "Reported by the app"}
+# How an external account's connection is doing, as the app that holds it reports.
+ACCOUNT_STATUSES = ("connected", "error", "disconnected")
 
 
 class Installation(db.Model):
     __tablename__ = "installations"
-    __table_args__ = (UniqueConstraint("workspace_id", "app_id"),)
+    __table_args__ = (UniqueConstraint("workspace_id", "app_id"), one_of("state", STATES),
+                      one_of("status", STATUSES))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), index=True)
@@ -61,6 +64,7 @@ class Alert(db.Model):
         Index("uq_alerts_open_key", "installation_id", "source", "key", unique=True,
               sqlite_where=text("resolved_at IS NULL"),
               postgresql_where=text("resolved_at IS NULL")),
+        one_of("source", ALERT_SOURCES),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -81,7 +85,7 @@ class Alert(db.Model):
 
     @property
     def source_label(self) -> str:
-        return ALERT_SOURCES.get(self.source, self.source)
+        return ALERT_SOURCES[self.source]
 
 
 class HealthCheck(db.Model):
@@ -100,7 +104,8 @@ class ExternalAccount(db.Model):
     """An account held by a multi-account installation (e.g. one social profile)."""
 
     __tablename__ = "external_accounts"
-    __table_args__ = (UniqueConstraint("installation_id", "external_id"),)
+    __table_args__ = (UniqueConstraint("installation_id", "external_id"),
+                      one_of("status", ACCOUNT_STATUSES))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), index=True)

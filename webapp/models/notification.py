@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.extensions import db
 from webapp.models.app import App
-from webapp.database import UTCDateTime, utcnow
+from webapp.database import UTCDateTime, one_of, utcnow
 from webapp.models.workspace import Team, User
 
 RULE_TYPES = {"app_install": "App install", "app_disconnect": "App disconnect",
@@ -19,10 +19,14 @@ AUDIENCES = {"super_admins": "Only super admins will be notified",
              "everyone": "Everyone will be notified",
              "specific": "Notify specific users and teams"}
 CHANNELS = {"email": "Email", "in_app": "In-app"}
+# pending -> queued (a send job exists) -> sending (claimed by a worker) -> sent or failed
+DELIVERY_STATUSES = ("pending", "queued", "sending", "sent", "failed")
 
 
 class NotificationRule(db.Model):
     __tablename__ = "notification_rules"
+    __table_args__ = (one_of("rule_type", RULE_TYPES), one_of("frequency", FREQUENCIES),
+                      one_of("audience", AUDIENCES))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), index=True)
@@ -68,7 +72,8 @@ class Delivery(db.Model):
     """One message of one rule to one recipient on one channel for one window: the outbox row."""
 
     __tablename__ = "deliveries"
-    __table_args__ = (UniqueConstraint("rule_id", "recipient_id", "channel", "window_start"),)
+    __table_args__ = (UniqueConstraint("rule_id", "recipient_id", "channel", "window_start"),
+                      one_of("channel", CHANNELS), one_of("status", DELIVERY_STATUSES))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), index=True)

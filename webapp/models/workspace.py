@@ -8,7 +8,7 @@ from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.extensions import db
-from webapp.database import UTCDateTime, utcnow
+from webapp.database import UTCDateTime, one_of, utcnow
 
 PLANS = ("free", "starter", "professional", "enterprise")
 ROLES = ("super_admin", "admin", "user")
@@ -20,6 +20,7 @@ def plan_rank(plan: str) -> int:
 
 class Workspace(db.Model):
     __tablename__ = "workspaces"
+    __table_args__ = (one_of("plan", PLANS),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(64), unique=True)
@@ -31,6 +32,7 @@ class Workspace(db.Model):
 
 class User(UserMixin, db.Model):
     __tablename__ = "users"
+    __table_args__ = (one_of("role", ROLES),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), index=True)

@@ -19,6 +19,7 @@ from itsdangerous import BadData, URLSafeSerializer
 from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.orm import Session
 
+from webapp.database import MAX_ID
 from webapp.models import ACTIVITIES, App, Event, Installation, User
 from webapp.services.formatting import iso_utc
 
@@ -27,7 +28,6 @@ EXPORT_BATCH = 1000
 CURSOR_SALT = "app-log-cursor"
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _ID = re.compile(r"[0-9]{1,18}")
-_MAX_ID = 2**31 - 1  # ids of users and apps are 32-bit: a larger number names nothing
 
 
 class LogQueryError(ValueError):
@@ -60,7 +60,7 @@ class LogRow(NamedTuple):
 
     @property
     def activity_label(self) -> str:
-        return ACTIVITIES.get(self.activity, self.activity)
+        return ACTIVITIES[self.activity]
 
     @property
     def user_label(self) -> str:
@@ -115,14 +115,14 @@ def parse_filters(session: Session, workspace_id: int, args: Mapping, fixed_app_
     if activity is not None and activity not in ACTIVITIES:
         raise LogQueryError(f"Unknown activity type {activity[:40]!r}.")
     user_id = _parse_id(args, "user", "User")
-    if user_id is not None and (user_id > _MAX_ID or session.scalar(
+    if user_id is not None and (user_id > MAX_ID or session.scalar(
             select(User.id).where(User.id == user_id, User.workspace_id == workspace_id)) is None):
         raise LogQueryError("That user is not part of this workspace.")
     if fixed_app_id is not None:
         app_id = fixed_app_id
     else:
         app_id = _parse_id(args, "app", "App")
-        if app_id is not None and (app_id > _MAX_ID or session.scalar(select(Installation.id).where(
+        if app_id is not None and (app_id > MAX_ID or session.scalar(select(Installation.id).where(
                 Installation.app_id == app_id, Installation.workspace_id == workspace_id)) is None):
             raise LogQueryError("That app is not installed in this workspace.")
     date_from = _parse_date(args, "from", "From")

@@ -10,8 +10,7 @@ from sqlalchemy.orm import Session
 
 from webapp.database import utcnow
 from webapp.models import ExternalAccount, Installation
-
-ACCOUNT_STATUSES = ("connected", "error", "disconnected")
+from webapp.models.installation import ACCOUNT_STATUSES
 MAX_LENGTH = 200
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 from flask import current_app, jsonify
 
 from webapp.blueprints.api import bp
-from webapp.services.external_accounts import ACCOUNT_STATUSES, MAX_LENGTH
+from webapp.models.installation import ACCOUNT_STATUSES
+from webapp.services.external_accounts import MAX_LENGTH
 
 
 def _error(description: str) -> dict:

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from webapp.database import utcnow
+from webapp.database import MAX_ID, utcnow
 from webapp.models import (App, Delivery, InAppNotification, Installation, NotificationRule,
                            NotificationRuleApp, Team, User, Workspace)
 from webapp.models.notification import AUDIENCES, CHANNELS, FREQUENCIES, RULE_TYPES
@@ -15,14 +15,10 @@ from webapp.services.notifications.windows import window_start, workspace_zone
 
 NAME_MAX = 120
 STEPS = (1, 2, 3)
-STEP_FIELDS = {1: ("name", "rule_type", "frequency", "channels"), 2: ("apps",), 3: ("audience",)}
 
 
 class RuleInputError(ValueError):
     """Input no honest form can send (unknown values, another workspace's ids): answered with 400."""
-
-
-MAX_ID = 2**31 - 1  # ids are 32-bit integer columns: a larger number names nothing
 
 
 def parse_id(value: str, label: str) -> int:

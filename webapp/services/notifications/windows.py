@@ -8,8 +8,6 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-FREQUENCIES = ("hour", "day", "week", "month")
-
 
 def workspace_zone(name: str | None) -> ZoneInfo:
     try:
