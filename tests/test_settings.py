@@ -22,10 +22,24 @@ def test_production_refuses_to_start_without_a_secret_key():
     ("SMTP_PORT", "twenty-five"), ("SMTP_PORT", "70000"), ("SMTP_STARTTLS", "maybe"),
     ("REDIS_URL", "http://localhost"), ("DATABASE_URL", "mysql://x"), ("PUBLIC_URL", "localhost:5000"),
     ("MAIL_FROM", "nobody"), ("SECRET_KEY", "short"),
+    ("REFRESH_TOKEN_TTL", "ninety"), ("REFRESH_TOKEN_TTL", "0"), ("HEALTH_PROBE_INTERVAL", "-5"),
+    ("HEALTH_PROBE_INTERVAL", "5m"), ("HEALTH_PROBE_ALLOW_PRIVATE", "sometimes"),
 ])
 def test_a_bad_value_names_the_variable(name, value):
     with pytest.raises(SettingsError, match=name):
         load_settings({name: value})
+
+
+def test_status_sources_have_defaults_and_private_probes_only_outside_production():
+    development = load_settings({}).flask_config()
+    assert (development["REFRESH_TOKEN_TTL"], development["HEALTH_PROBE_INTERVAL"]) == (90, 300)
+    assert development["HEALTH_PROBE_ALLOW_PRIVATE"] is True
+    production = load_settings({"APP_ENV": "production", "SECRET_KEY": "x" * 32}).flask_config()
+    assert production["HEALTH_PROBE_ALLOW_PRIVATE"] is False
+    chosen = load_settings({"REFRESH_TOKEN_TTL": "30", "HEALTH_PROBE_INTERVAL": "60",
+                            "HEALTH_PROBE_ALLOW_PRIVATE": "false"}).flask_config()
+    assert (chosen["REFRESH_TOKEN_TTL"], chosen["HEALTH_PROBE_INTERVAL"],
+            chosen["HEALTH_PROBE_ALLOW_PRIVATE"]) == (30, 60, False)
 
 
 def test_plain_postgresql_urls_use_psycopg_3():

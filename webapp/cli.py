@@ -8,9 +8,10 @@ def register_cli(app: Flask) -> None:
     from webapp.commands.apps import apps
     from webapp.commands.demo import demo
     from webapp.commands.notifications import notifications
+    from webapp.commands.tokens import tokens
     from webapp.commands.users import users
     from worker.cli import scheduler_command, worker_command
 
     for command in (users, apps, demo, worker_command, scheduler_command,
-                    notifications):
+                    notifications, tokens):
         app.cli.add_command(command)

@@ -28,6 +28,13 @@ def _int(env: dict, name: str, default: int) -> int:
         raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
 
 
+def _positive_int(env: dict, name: str, default: int, unit: str, maximum: int) -> int:
+    value = _int(env, name, default)
+    if not 0 < value <= maximum:
+        raise SettingsError(f"{name} must be between 1 and {maximum} {unit}, got {value}")
+    return value
+
+
 def _bool(env: dict, name: str, default: bool) -> bool:
     raw = _str(env, name)
     if raw is None:
@@ -62,6 +69,9 @@ class Settings:
     smtp_starttls: bool
     mail_from: str
     ratelimit_storage_url: str
+    refresh_token_ttl_days: int = 90
+    health_probe_interval: int = 300
+    health_probe_allow_private: bool = False
     extra: dict = field(default_factory=dict)
 
     @property
@@ -81,6 +91,9 @@ class Settings:
             "SMTP_STARTTLS": self.smtp_starttls,
             "MAIL_FROM": self.mail_from,
             "RATELIMIT_STORAGE_URI": self.ratelimit_storage_url,
+            "REFRESH_TOKEN_TTL": self.refresh_token_ttl_days,
+            "HEALTH_PROBE_INTERVAL": self.health_probe_interval,
+            "HEALTH_PROBE_ALLOW_PRIVATE": self.health_probe_allow_private,
             "SESSION_COOKIE_HTTPONLY": True,
             "SESSION_COOKIE_SAMESITE": "Lax",
             "SESSION_COOKIE_SECURE": self.public_url.startswith("https://"),
@@ -130,4 +143,9 @@ def load_settings(env: dict | None = None, instance_path: str = "instance") -> S
         smtp_starttls=_bool(env, "SMTP_STARTTLS", False),
         mail_from=mail_from,
         ratelimit_storage_url=_str(env, "RATELIMIT_STORAGE_URL", "memory://"),
+        refresh_token_ttl_days=_positive_int(env, "REFRESH_TOKEN_TTL", 90, "days", 3650),
+        health_probe_interval=_positive_int(env, "HEALTH_PROBE_INTERVAL", 300, "seconds", 86400),
+        # Outside production the apps being developed usually run on this machine or the LAN.
+        health_probe_allow_private=_bool(env, "HEALTH_PROBE_ALLOW_PRIVATE",
+                                         app_env != "production"),
     )

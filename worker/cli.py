@@ -29,9 +29,9 @@ def scheduler_command() -> None:
     """Enqueue the periodic jobs declared in worker/schedule.py (RQ cron)."""
     from rq.cron import CronScheduler
 
-    from worker.schedule import SCHEDULE
+    from worker.schedule import schedule
 
     cron = CronScheduler(connection=redis_connection())
-    for entry in SCHEDULE:
+    for entry in schedule(current_app.config):
         cron.register(**entry)
     cron.start()

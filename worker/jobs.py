@@ -33,3 +33,14 @@ def send_due_notifications() -> dict:
     report = send_due(db.session)
     return {"relayed": report.relayed, "windows": len(report.windows),
             "deliveries": report.deliveries}
+
+
+def expire_tokens() -> dict:
+    """The scheduler's hourly job: the same work as `flask --app wsgi tokens expire`."""
+    from flask import current_app
+
+    from webapp.services.expiry import expire_refresh_tokens
+
+    report = expire_refresh_tokens(db.session, ttl_days=current_app.config["REFRESH_TOKEN_TTL"])
+    db.session.commit()
+    return {"tokens_ended": report.tokens_ended, "expired": len(report.expired)}

@@ -1,12 +1,23 @@
-"""The periodic work, declared as data: each entry is passed to RQ's CronScheduler.register()."""
+"""The periodic work, declared as data: each entry is passed to RQ's CronScheduler.register().
+
+The entries depend on the settings only where an interval is configurable.
+"""
 from __future__ import annotations
 
-from worker.jobs import send_due_notifications
+from collections.abc import Mapping
 
-SCHEDULE: list[dict] = [
-    # Every minute: close the notification windows that ended (top of hour, midnight, Monday,
-    # 1st of month, in each workspace's timezone) and relay deliveries that wait for Redis or
-    # lost their worker. Running it more often than needed is harmless: it is idempotent.
-    {"func": send_due_notifications, "queue_name": "default", "cron": "* * * * *",
-     "job_timeout": 600, "name": "notifications send-due"},
-]
+from worker.jobs import expire_tokens, send_due_notifications
+
+
+def schedule(config: Mapping) -> list[dict]:
+    return [
+        # Every minute: close the notification windows that ended (top of hour, midnight,
+        # Monday, 1st of month, in each workspace's timezone) and relay deliveries that wait for
+        # Redis or lost their worker. Running it more often than needed is harmless: it is
+        # idempotent.
+        {"func": send_due_notifications, "queue_name": "default", "cron": "* * * * *",
+         "job_timeout": 600, "name": "notifications send-due"},
+        # Hourly: end refresh tokens unused for REFRESH_TOKEN_TTL days (idempotent too).
+        {"func": expire_tokens, "queue_name": "default", "cron": "7 * * * *",
+         "job_timeout": 600, "name": "tokens expire"},
+    ]

@@ -150,8 +150,9 @@ def consent(session: Session, workspace: Workspace, app: App, user: User,
     elif installation.status in ("disconnected", "expired"):
         activity = "reconnected"
         installation.status = "connected"
-        if alerts.resolve_quietly(session, installation, "token", now):
-            details = {"resolved": "token"}
+        resolved = alerts.resolve_quietly(session, installation, "token", now)
+        if resolved:
+            details = {"resolved_alerts": len(resolved)}
         alerts.settle_status(session, installation)
     else:
         already = _active_grants(session, installation, user) if user_level else None

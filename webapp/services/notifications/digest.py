@@ -108,8 +108,8 @@ def build_digest(session: Session, rule: NotificationRule, workspace: Workspace,
     matching = _events(session, rule, ACTIVITIES_BY_TYPE[rule.rule_type], start, end)
     for event, app, actor in matching:
         verb = ACTIVITIES[event.activity].lower()
-        lines.append(_line("event", app, f"{app.name} was {verb}", event.occurred_at, actor,
-                           event.activity))
+        text = f"{app.name} {verb}" if event.activity == "expired" else f"{app.name} was {verb}"
+        lines.append(_line("event", app, text, event.occurred_at, actor, event.activity))
     if rule.rule_type == "app_disconnect":
         for event, app, actor in _events(session, rule, ("reconnected",), start, end):
             lines.append(_line("recovered", app, f"{app.name} has recovered: it was reconnected",
