@@ -44,3 +44,14 @@ def expire_tokens() -> dict:
     report = expire_refresh_tokens(db.session, ttl_days=current_app.config["REFRESH_TOKEN_TTL"])
     db.session.commit()
     return {"tokens_ended": report.tokens_ended, "expired": len(report.expired)}
+
+
+def fold_usage() -> dict:
+    """The scheduler's job: the same work as `flask --app wsgi usage fold`."""
+    from webapp.database import utcnow
+    from webapp.services.queue import redis_connection
+    from webapp.services.usage import fold_usage as fold
+
+    report = fold(db.session, redis_connection(), utcnow())
+    return {"batches": report.batches, "calls": report.calls, "rows": report.rows,
+            "repeated": report.repeated}

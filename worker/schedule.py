@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from worker.jobs import expire_tokens, send_due_notifications
+from worker.jobs import expire_tokens, fold_usage, send_due_notifications
 
 
 def schedule(config: Mapping) -> list[dict]:
@@ -20,4 +20,8 @@ def schedule(config: Mapping) -> list[dict]:
         # Hourly: end refresh tokens unused for REFRESH_TOKEN_TTL days (idempotent too).
         {"func": expire_tokens, "queue_name": "default", "cron": "7 * * * *",
          "job_timeout": 600, "name": "tokens expire"},
+        # Every minute: move the API calls counted in Redis into the usage table, so that "Last
+        # used" and the usage chart lag by a minute at most. Idempotent, like the above.
+        {"func": fold_usage, "queue_name": "default", "cron": "* * * * *",
+         "job_timeout": 300, "name": "usage fold"},
     ]

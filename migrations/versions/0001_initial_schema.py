@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-01 11:45:02.187071
+Create Date: 2026-12-01 11:50:03.660943
 
 """
 from alembic import op
@@ -48,6 +48,17 @@ def upgrade():
     with op.batch_alter_table('apps', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_apps_category'), ['category'], unique=False)
 
+    op.create_table('resource_servers',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=120), nullable=False),
+    sa.Column('client_id', sa.String(length=64), nullable=False),
+    sa.Column('client_secret_hash', sa.String(length=64), nullable=False),
+    sa.Column('created_at', webapp.database.UTCDateTime(), nullable=False),
+    sa.Column('secret_rotated_at', webapp.database.UTCDateTime(), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_resource_servers')),
+    sa.UniqueConstraint('client_id', name=op.f('uq_resource_servers_client_id')),
+    sa.UniqueConstraint('name', name=op.f('uq_resource_servers_name'))
+    )
     op.create_table('scopes',
     sa.Column('name', sa.String(length=80), nullable=False),
     sa.Column('description', sa.String(length=255), nullable=False),
@@ -57,6 +68,15 @@ def upgrade():
     sa.CheckConstraint("sensitivity IN ('read', 'write', 'admin')", name=op.f('ck_scopes_sensitivity')),
     sa.PrimaryKeyConstraint('name', name=op.f('pk_scopes'))
     )
+    op.create_table('usage_folds',
+    sa.Column('batch', sa.String(length=120), nullable=False),
+    sa.Column('folded_at', webapp.database.UTCDateTime(), nullable=False),
+    sa.Column('calls', sa.BigInteger(), nullable=False),
+    sa.PrimaryKeyConstraint('batch', name=op.f('pk_usage_folds'))
+    )
+    with op.batch_alter_table('usage_folds', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_usage_folds_folded_at'), ['folded_at'], unique=False)
+
     op.create_table('workspaces',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('slug', sa.String(length=64), nullable=False),
@@ -293,6 +313,21 @@ def upgrade():
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_notification_rule_users_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('rule_id', 'user_id', name=op.f('pk_notification_rule_users'))
     )
+    op.create_table('usage_hourly',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('installation_id', sa.Integer(), nullable=False),
+    sa.Column('workspace_id', sa.Integer(), nullable=False),
+    sa.Column('scope', sa.String(length=80), nullable=False),
+    sa.Column('hour', webapp.database.UTCDateTime(), nullable=False),
+    sa.Column('calls', sa.BigInteger(), nullable=False),
+    sa.ForeignKeyConstraint(['installation_id'], ['installations.id'], name=op.f('fk_usage_hourly_installation_id_installations')),
+    sa.ForeignKeyConstraint(['workspace_id'], ['workspaces.id'], name=op.f('fk_usage_hourly_workspace_id_workspaces')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_usage_hourly')),
+    sa.UniqueConstraint('installation_id', 'scope', 'hour', name=op.f('uq_usage_hourly_installation_id_scope_hour'))
+    )
+    with op.batch_alter_table('usage_hourly', schema=None) as batch_op:
+        batch_op.create_index('ix_usage_hourly_workspace_hour', ['workspace_id', 'hour'], unique=False)
+
     op.create_table('alerts',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('workspace_id', sa.Integer(), nullable=False),
@@ -417,6 +452,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_alerts_external_account_id'))
 
     op.drop_table('alerts')
+    with op.batch_alter_table('usage_hourly', schema=None) as batch_op:
+        batch_op.drop_index('ix_usage_hourly_workspace_hour')
+
+    op.drop_table('usage_hourly')
     op.drop_table('notification_rule_users')
     op.drop_table('notification_rule_teams')
     op.drop_table('notification_rule_apps')
@@ -476,7 +515,12 @@ def downgrade():
 
     op.drop_table('learning_resources')
     op.drop_table('workspaces')
+    with op.batch_alter_table('usage_folds', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_usage_folds_folded_at'))
+
+    op.drop_table('usage_folds')
     op.drop_table('scopes')
+    op.drop_table('resource_servers')
     with op.batch_alter_table('apps', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_apps_category'))
 

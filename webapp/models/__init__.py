@@ -8,3 +8,4 @@ from webapp.models.notification import (  # noqa: F401
     Delivery, InAppNotification, NotificationRule, NotificationRuleApp, NotificationRuleTeam,
     NotificationRuleUser)
 from webapp.models.workspace import PLANS, ROLES, Team, TeamMember, User, Workspace  # noqa: F401
+from webapp.models.usage import ResourceServer, UsageFold, UsageHourly  # noqa: F401

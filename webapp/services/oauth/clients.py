@@ -68,10 +68,14 @@ class OAuthClient:
 
 def query_client(client_id: str | None) -> OAuthClient | None:
     """Only apps that can be installed through OAuth are clients: an install level and at least
-    one registered redirect URI."""
+    one registered redirect URI. Resource servers are clients of the introspection endpoint."""
     if not client_id:
         return None
     app = db.session.scalar(select(App).where(App.client_id == client_id))
-    if app is None or app.install_level not in INSTALL_LEVELS or not app.redirect_uris:
+    if app is None:
+        from webapp.services.resource_servers import resource_server_client
+
+        return resource_server_client(db.session, client_id)
+    if app.install_level not in INSTALL_LEVELS or not app.redirect_uris:
         return None
     return OAuthClient(app)

@@ -9,6 +9,9 @@ from webapp.database import utcnow
 from webapp.extensions import db
 from webapp.models import Token, User, Workspace
 from webapp.services.oauth.tokens import find_token_by_any, refresh_token_is_active, token_is_active
+from webapp.services.queue import usage_redis
+from webapp.services.resource_servers import is_resource_server
+from webapp.services.usage.counting import count_introspection
 
 CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
 
@@ -46,7 +49,9 @@ class RevocationEndpoint(_RevocationEndpoint):
 
 
 class IntrospectionEndpoint(_IntrospectionEndpoint):
-    """An app may introspect the tokens issued to it; any other token is simply inactive."""
+    """An app may introspect the tokens issued to it; any other token is simply inactive.
+    A resource server may introspect any token, and each active access token it introspects is
+    one API call of the token's installation."""
 
     CLIENT_AUTH_METHODS = CLIENT_AUTH_METHODS
 
@@ -54,12 +59,14 @@ class IntrospectionEndpoint(_IntrospectionEndpoint):
         self.check_params(request, client)
         token, kind = find_token_by_any(db.session, request.form["token"],
                                         request.form.get("token_type_hint"))
-        if token is None or not token.check_client(client):
+        if token is None or not self.check_permission(token, client, request):
             return None
         if kind == "refresh_token":
             active = refresh_token_is_active(token)
         else:
             active = token_is_active(token)
+        if active and kind == "access_token" and is_resource_server(client):
+            count_introspection(usage_redis(), token, request.form.get("scope"), utcnow())
         return (token, kind) if active else None
 
     def create_introspection_payload(self, found) -> dict:
@@ -86,4 +93,4 @@ class IntrospectionEndpoint(_IntrospectionEndpoint):
         return payload
 
     def check_permission(self, token, client, request) -> bool:
-        return token.check_client(client)
+        return is_resource_server(client) or token.check_client(client)

@@ -1,0 +1,12 @@
+"""API usage: counted per call in Redis (counting), folded hourly into the database (fold), read
+for the pages (queries).
+
+Every function takes the Redis connection, the session and the current time as arguments, so
+the same code serves requests, jobs, commands and tests.
+"""
+from webapp.services.usage.counting import count_api_call, hour_of  # noqa: F401
+from webapp.services.usage.fold import FoldReport, fold_usage  # noqa: F401
+from webapp.services.usage.queries import (  # noqa: F401
+    USAGE_FILTER_DAYS, DailyCalls, InstallationUsage, ScopeUsage, daily_calls, installation_usage,
+    last_used, last_used_by_installation, not_used_in, parse_usage_filter, scopes_last_used,
+    unused_scopes)
