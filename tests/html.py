@@ -60,11 +60,13 @@ def squash(text: str) -> str:
 
 
 def _hidden(element: Tag) -> bool:
-    # A closed <dialog> is not shown until something opens it: look inside it with dialog().
+    # A closed <dialog> or popover is not shown until something opens it: look inside it with
+    # dialog() or popup().
     return (element.name in ("script", "style", "template", "head", "title")
             or element.has_attr("hidden") or element.get("aria-hidden") == "true"
             or (element.name == "input" and element.get("type") == "hidden")
-            or (element.name == "dialog" and not element.has_attr("open")))
+            or (element.name == "dialog" and not element.has_attr("open"))
+            or element.has_attr("popover"))
 
 
 def text_of(element: Tag | None) -> str:
@@ -224,8 +226,8 @@ def by_role(within, role: str, name=None, include_hidden: bool = False, **attrs)
 
 
 def _attr_matches(element: Tag, key: str, value) -> bool:
-    if key in ("selected", "checked", "disabled", "required", "open"):
-        return element.has_attr(key) == value
+    if isinstance(value, bool):  # a state, as an HTML attribute or its ARIA twin
+        return (element.has_attr(key) or element.get(f"aria-{key}") == "true") == value
     aria = element.get(f"aria-{key}")
     actual = aria if aria is not None else element.get(key)
     return actual == value
@@ -268,6 +270,28 @@ def button(within, name) -> Tag:
 def dialog(within, name) -> Tag:
     """The dialog named `name`, open or not (what a person sees once it opens)."""
     return one(within, "dialog", name, include_hidden=True)
+
+
+def description(element: Tag) -> str:
+    """An element's accessible description: the text of what aria-describedby points to."""
+    root = _root(element)
+    refs = element.get("aria-describedby", "").split()
+    return squash(" ".join(text_of(root.find(id=ref)) for ref in refs))
+
+
+def alerts(within) -> list[str]:
+    """The texts of the alerts shown (error messages, mostly)."""
+    return [text_of(e) for e in by_role(within, "alert")]
+
+
+def popup(within, opener) -> Tag:
+    """What the button named `opener` opens (its popover target or its dialog)."""
+    root = parse(within)
+    trigger = one(root, "button", opener)
+    target = trigger.get("popovertarget") or trigger.get("aria-controls")
+    found = _root(trigger).find(id=target) if target else None
+    assert found is not None, f"the {opener!r} button opens nothing"
+    return found
 
 
 def region(within, name) -> Tag:
