@@ -4,15 +4,33 @@ import re
 import pytest
 
 from tests.conftest import make_app, make_installation
-from tests.page_helpers import statements, text
+from tests.html import (by_role, chosen, field, fragment_root, heading, link, names, one, parse,
+                        region, terms, text_of)
+from tests.page_helpers import statements
 from webapp.models import LearningResource
 from webapp.services import marketplace
 
 ROLES = ("super_admin", "admin", "user")
 
 
-def card_names(html):
-    return re.findall(r'<h2 class="card-title"><a href="/marketplace/[^"]+">([^<]+)</a>', html)
+def card_names(html) -> list[str]:
+    """The apps shown, by the titles of their cards (each a link to its listing)."""
+    doc = parse(html)
+    if not by_role(doc, "list", "Apps"):
+        return []
+    cards = by_role(region(doc, "Apps"), "listitem")
+    assert all(link(c, names(c, "heading")[0])["href"].startswith("/marketplace/") for c in cards)
+    return [names(c, "heading")[0] for c in cards]
+
+
+def card(html, name):
+    [found] = [c for c in by_role(region(html, "Apps"), "listitem") if names(c, "heading") == [name]]
+    return found
+
+
+def installed_badge(within) -> bool:
+    """Whether the card or listing says Installed (in this workspace)."""
+    return re.search(r"\bInstalled\b", text_of(parse(within))) is not None
 
 
 @pytest.fixture
@@ -39,24 +57,22 @@ def catalogue(session, people):
 @pytest.mark.parametrize("role", ROLES)
 def test_every_role_sees_the_catalogue_with_installed_badges(people, catalogue, browser, role):
     response = browser(people[role]).get("/marketplace/")
-    html = text(response)
+    html = parse(response)
     assert response.status_code == 200
-    assert "<h1>Marketplace</h1>" in html
-    assert '<label for="marketplace-search">Search apps</label>' in html
-    assert 'id="marketplace-search" type="search" name="q"' in html
+    assert heading(html, "Marketplace", level=1)
+    search = field(html, "Search apps")
+    assert (search["type"], search["name"]) == ("search", "q")
     assert card_names(html) == ["Chatter", "Ledger Lite", "Pipeline Pro"]
-    pipeline = html[html.index(">Pipeline Pro</a>"):html.index("</li>", html.index(">Pipeline Pro</a>"))]
-    assert ">Installed</span>" in pipeline and "SalesWorks · Sales" in pipeline
-    chatter = html[html.index(">Chatter</a>"):html.index("</li>", html.index(">Chatter</a>"))]
-    assert ">Installed</span>" not in chatter  # installed in Globex only
+    pipeline = card(html, "Pipeline Pro")
+    assert installed_badge(pipeline) and "SalesWorks · Sales" in text_of(pipeline)
+    assert not installed_badge(card(html, "Chatter"))  # installed in Globex only
 
 
 def test_search_input_is_a_debounced_active_search_that_pushes_the_url(people, catalogue, browser):
-    html = text(browser(people["user"]).get("/marketplace/"))
-    field = re.search(r'<input id="marketplace-search".*?>', html, re.S).group(0)
-    assert 'hx-get="/marketplace/"' in field
-    assert 'hx-trigger="input changed delay:300ms, search"' in field
-    assert 'hx-target="#marketplace-results"' in field and 'hx-push-url="true"' in field
+    search = field(browser(people["user"]).get("/marketplace/"), "Search apps")
+    assert search["hx-get"] == "/marketplace/"
+    assert search["hx-trigger"] == "input changed delay:300ms, search"
+    assert search["hx-target"] == "#marketplace-results" and search["hx-push-url"] == "true"
 
 
 @pytest.mark.parametrize("query, expected", [
@@ -70,28 +86,30 @@ def test_search_matches_name_vendor_description_and_category(people, catalogue, 
                                                              expected):
     response = browser(people["admin"]).get("/marketplace/", query_string={"q": query},
                                             htmx_target="marketplace-results")
-    html = text(response)
+    html = parse(response)
     assert response.status_code == 200
-    assert html.lstrip().startswith('<div id="marketplace-results">')
-    assert "<h1>" not in html
+    assert fragment_root(html)["id"] == "marketplace-results"
+    assert by_role(html, "heading", level=1) == []
     assert card_names(html) == expected
+    count = f"{len(expected)} app{'' if len(expected) == 1 else 's'} matching “{query}”"
+    assert text_of(one(html, "status")) == count
     if not expected:
-        assert "No apps match" in html
+        assert "No apps match. Try another word or show every app." in text_of(html)
 
 
 def test_category_filter_and_search_combine(people, catalogue, browser):
     b = browser(people["admin"])
-    html = text(b.get("/marketplace/?category=Communication", htmx_target="marketplace-results"))
+    html = b.get("/marketplace/?category=Communication", htmx_target="marketplace-results")
     assert card_names(html) == ["Chatter"]
-    html = text(b.get("/marketplace/?category=Finance&q=chat", htmx_target="marketplace-results"))
+    html = b.get("/marketplace/?category=Finance&q=chat", htmx_target="marketplace-results")
     assert card_names(html) == []
 
 
 def test_pushed_url_restores_search_and_category_on_full_load(people, catalogue, browser):
-    html = text(browser(people["user"]).get("/marketplace/?q=ledger&category=Finance"))
-    assert "<h1>Marketplace</h1>" in html
-    assert 'name="q" value="ledger"' in html
-    assert '<option value="Finance" selected>Finance</option>' in html
+    html = parse(browser(people["user"]).get("/marketplace/?q=ledger&category=Finance"))
+    assert heading(html, "Marketplace", level=1)
+    assert field(html, "Search apps")["value"] == "ledger"
+    assert chosen(html, "Category") == ["Finance"]
     assert card_names(html) == ["Ledger Lite"]
 
 
@@ -100,7 +118,7 @@ def test_unknown_category_is_a_400_with_a_message(people, catalogue, browser, ht
     response = browser(people["admin"]).get("/marketplace/?category=Astrology",
                                             htmx_target=htmx_target)
     assert response.status_code == 400
-    assert "Unknown category" in text(response)
+    assert "Unknown category" in text_of(parse(response))
 
 
 def test_listing_shows_details_scopes_by_kind_plan_gaps_and_resources(people, catalogue, browser,
@@ -108,48 +126,48 @@ def test_listing_shows_details_scopes_by_kind_plan_gaps_and_resources(people, ca
     people["acme"].plan = "starter"
     session.commit()
     response = browser(people["user"]).get("/marketplace/pipeline-pro")
-    html = text(response)
+    html = parse(response)
     assert response.status_code == 200
-    assert "<h1>Pipeline Pro</h1>" in html
-    assert "Forecast deals with 100% focus." in html
-    for fact in ("<dt>Vendor</dt><dd>SalesWorks</dd>", "<dt>Version</dt><dd>1.0.0</dd>",
-                 "<dt>Install level</dt><dd>Account</dd>"):
-        assert fact in html
-    kinds = {kind: re.findall(r"<code>([^<]+)</code>", part.split("</div>")[0])
-             for kind, part in re.findall(r'<h3 id="kind-\d">([^<]+)</h3>(.*?)(?=<h3|</section>)', html,
-                                          re.S)}
+    assert heading(html, "Pipeline Pro", level=1)
+    about = region(html, "About")
+    assert "Forecast deals with 100% focus." in text_of(about)
+    facts = terms(about)
+    assert (facts["Vendor"], facts["Version"], facts["Install level"]) == ("SalesWorks", "1.0.0", "Account")
+    scopes = region(html, "Scopes it asks for")
+    kinds = {kind: [text_of(code) for code in one(scopes, "group", kind).find_all("code")]
+             for kind in ("Required", "Conditionally required", "Optional")}
     assert kinds == {"Required": ["deals.read"], "Conditionally required": ["files.read"],
                      "Optional": ["automation.write", "audit_logs.read"]}
-    assert "Read deals and pipelines" in html
-    assert "Starter plan does not cover" in html
-    gaps = html[html.index("plan does not cover"):html.index("</div>", html.index("plan does not cover"))]
-    assert "<code>automation.write</code> needs the Professional plan" in gaps
-    assert "<code>audit_logs.read</code> needs the Enterprise plan" in gaps
-    assert "files.read" not in gaps
-    assert "Pipeline Pro in practice</a>" in html and "6 min" in html
-    assert ">Installed</span>" in html and 'href="/settings/connected-apps/apps/pipeline-pro"' in html
+    assert "Read deals and pipelines" in text_of(one(scopes, "group", "Required"))
+    gaps = one(scopes, "note")
+    assert [text_of(item) for item in by_role(gaps, "listitem")] == [
+        "automation.write needs the Professional plan", "audit_logs.read needs the Enterprise plan"]
+    assert text_of(gaps).startswith("Your workspace's Starter plan does not cover:")
+    academy = region(html, "Learn more with Academy")
+    assert link(academy, "Pipeline Pro in practice") and "6 min" in text_of(academy)
+    assert installed_badge(html)
+    assert link(html, "Open app page")["href"] == "/settings/connected-apps/apps/pipeline-pro"
 
 
 def test_listing_of_an_app_installed_elsewhere_is_not_installed_here(people, catalogue, browser):
-    html = text(browser(people["admin"]).get("/marketplace/chatter"))
-    assert "<h1>Chatter</h1>" in html
-    assert ">Installed</span>" not in html and "/settings/connected-apps/apps/chatter" not in html
+    html = parse(browser(people["admin"]).get("/marketplace/chatter"))
+    assert heading(html, "Chatter", level=1)
+    assert not installed_badge(html) and by_role(html, "link", "Open app page") == []
+    assert "/settings/connected-apps/apps/chatter" not in str(html)
 
 
 def test_outsider_sees_acmes_installed_app_as_not_installed(people, catalogue, browser):
     b = browser(people["outsider"])
-    listing = text(b.get("/marketplace/pipeline-pro"))
-    assert ">Installed</span>" not in listing
-    assert "/settings/connected-apps/apps/pipeline-pro" not in listing
-    cards = text(b.get("/marketplace/"))
-    pipeline = cards[cards.index(">Pipeline Pro</a>"):]
-    assert ">Installed</span>" not in pipeline.split("</li>")[0]
+    listing = parse(b.get("/marketplace/pipeline-pro"))
+    assert not installed_badge(listing)
+    assert "/settings/connected-apps/apps/pipeline-pro" not in str(listing)
+    assert not installed_badge(card(b.get("/marketplace/"), "Pipeline Pro"))
 
 
 def test_unknown_listing_is_404(people, catalogue, browser):
     response = browser(people["admin"]).get("/marketplace/no-such-app")
     assert response.status_code == 404
-    assert "no such app" in text(response)
+    assert "no such app" in text_of(parse(response))
 
 
 def test_marketplace_query_count_does_not_grow_with_the_catalogue(people, browser, session):
@@ -164,10 +182,12 @@ def test_marketplace_query_count_does_not_grow_with_the_catalogue(people, browse
 
     add(3, 0)
     with statements() as few:
-        assert len(card_names(text(b.get("/marketplace/")))) == 3
+        shown = b.get("/marketplace/")
+    assert len(card_names(shown)) == 3
     add(12, 3)
     with statements() as many:
-        assert len(card_names(text(b.get("/marketplace/")))) == 15
+        shown = b.get("/marketplace/")
+    assert len(card_names(shown)) == 15
     assert len(few) == len(many)
 
 
