@@ -1,24 +1,35 @@
 """Overview and My apps, as each role sees them."""
-import re
-
 import pytest
 
 from tests.conftest import make_app, make_installation, make_user
-from tests.page_helpers import seed_console, statements, text
+from tests.html import (by_role, chosen, column_headers, fragment_root, heading, link, names, one,
+                        options, parse, region, terms, text_of)
+from tests.page_helpers import seed_console, statements
 from webapp.services.events import record_event
 
 ROLES = ("super_admin", "admin", "user")
 BASE = "/settings/connected-apps"
+FLAGS = ("Update available", "Upgrade available")
 
 
-def summary_numbers(html):
-    return {label: int(number) for label, number in
-            re.findall(r"<dt>([^<]+)</dt><dd>(\d+)</dd>", html)}
+def summary_numbers(html) -> dict[str, int]:
+    return {label: int(number) for label, number in terms(region(html, "App summary")).items()}
 
 
-def table_rows(html, table_id="my-apps-table"):
-    start = html.index(f'id="{table_id}"')
-    return re.findall(r"<tr>\s*<td>", html[start:])
+def my_apps(html) -> list[dict]:
+    """The My apps table as shown: each row's app, status (without flags), flags, date, installer."""
+    doc = parse(html)
+    rows = []
+    for row in (doc.find("table").find("tbody").find_all("tr") if doc.find("table") else []):
+        app, status, installed, by = row.find_all("td")
+        flags = [flag for flag in FLAGS if flag in text_of(status)]
+        shown = text_of(status)
+        for flag in flags:
+            shown = shown.replace(flag, "").strip()
+        rows.append({"app": names(app, "link")[0], "status": shown, "flags": flags,
+                     "installed": text_of(installed), "installed_at": installed.find("time")["datetime"],
+                     "by": text_of(by)})
+    return rows
 
 
 @pytest.fixture
@@ -29,65 +40,67 @@ def console(session, people):
 @pytest.mark.parametrize("role", ROLES)
 def test_every_role_sees_the_overview(people, console, browser, role):
     response = browser(people[role]).get(f"{BASE}/")
-    html = text(response)
+    html = parse(response)
     assert response.status_code == 200
-    for heading in ("App summary", "App log", "Learn more with Academy", "Discover apps"):
-        assert f">{heading}</h2>" in html
+    assert {"App summary", "App log", "Learn more with Academy", "Discover apps"} <= set(
+        names(html, "heading", level=2))
     assert summary_numbers(html) == {"Connected apps": 4, "Disconnected": 2, "Errors": 1,
                                      "Updates available": 1, "Upgrades available": 1}
-    assert 'role="tab"' in html and ">Overview</a>" in html and ">My apps</a>" in html
-    assert "Visit marketplace" in html
+    assert names(html, "tab") == ["Overview", "My apps", "Notifications"]
+    assert names(html, "tab", selected=True) == ["Overview"]
+    assert link(html, "Visit marketplace")["href"] == "/marketplace/"
 
 
 def test_overview_lists_academy_resources_with_their_length(people, console, browser):
-    html = text(browser(people["user"]).get(f"{BASE}/"))
-    assert '<a href="https://example.com/a"' in html
-    assert "Connected apps in 5 minutes</a> <span class=\"muted\">5 min</span>" in html
-    assert html.index("Connected apps in 5 minutes") < html.index("Securing app access")
+    academy = region(browser(people["user"]).get(f"{BASE}/"), "Learn more with Academy")
+    assert [text_of(item) for item in by_role(academy, "listitem")] == [
+        "Connected apps in 5 minutes 5 min", "Securing app access 8 min"]
+    assert link(academy, "Connected apps in 5 minutes")["href"] == "https://example.com/a"
 
 
 def test_discover_apps_link_to_listings_of_apps_not_installed(people, console, browser):
-    html = text(browser(people["admin"]).get(f"{BASE}/"))
-    discover = html[html.index("Discover apps"):]
-    assert 'href="/marketplace/not-installed"' in discover
-    assert 'href="/marketplace/old-tool"' in discover  # uninstalled counts as not installed
-    assert "/marketplace/crm-sync" not in discover
+    discover = region(browser(people["admin"]).get(f"{BASE}/"), "Discover apps")
+    targets = [a["href"] for a in by_role(discover, "link")]
+    assert "/marketplace/not-installed" in targets
+    assert "/marketplace/old-tool" in targets  # uninstalled counts as not installed
+    assert "/marketplace/crm-sync" not in targets
 
 
 def test_discover_apps_is_hidden_when_everything_is_installed(people, browser, session):
     make_installation(session, people["acme"], make_app(session, "only-one"))
     session.commit()
-    assert "Discover apps" not in text(browser(people["admin"]).get(f"{BASE}/"))
+    page = parse(browser(people["admin"]).get(f"{BASE}/"))
+    assert "Discover apps" not in names(page, "heading") and "Discover apps" not in text_of(page)
 
 
 @pytest.mark.parametrize("role", ROLES)
 def test_my_apps_lists_installed_apps_with_status_dates_and_installer(people, console, browser,
                                                                       role):
-    html = text(browser(people[role]).get(f"{BASE}/my-apps"))
-    for column in ("App", "Status", "Installed", "Installed by"):
-        assert f'<th scope="col">{column}</th>' in html
-    assert len(table_rows(html)) == 5
-    assert f'href="{BASE}/apps/crm-sync">Crm Sync</a>' in html
-    assert "Old Tool" not in html and "Globex Only" not in html
-    assert 'datetime="2026-11-01T09:00:00Z">Nov 1, 2026</time>' in html
-    assert "<td>Bob Admin</td>" in html
-    assert ">Update available<" in html and ">Upgrade available<" in html
-    assert 'aria-selected="true">My apps</a>' in html
+    html = parse(browser(people[role]).get(f"{BASE}/my-apps"))
+    assert column_headers(html) == ["App", "Status", "Installed", "Installed by"]
+    rows = my_apps(html)
+    assert [r["app"] for r in rows] == ["Chat Ops", "Crm Sync", "Drive Link", "Mail Bridge", "Social Hub"]
+    assert link(html, "Crm Sync")["href"] == f"{BASE}/apps/crm-sync"
+    assert "Old Tool" not in text_of(html) and "Globex Only" not in text_of(html)
+    assert {(r["installed"], r["installed_at"], r["by"]) for r in rows} == {
+        ("Nov 1, 2026", "2026-11-01T09:00:00Z", "Bob Admin")}
+    assert [(r["app"], r["flags"]) for r in rows if r["flags"]] == [
+        ("Drive Link", ["Upgrade available"]), ("Mail Bridge", ["Update available"])]
+    assert names(html, "tab", selected=True) == ["My apps"]
 
 
 def test_my_apps_rows_with_a_status_agree_with_the_summary(people, console, browser):
     b = browser(people["admin"])
-    numbers = summary_numbers(text(b.get(f"{BASE}/")))
-    html = text(b.get(f"{BASE}/my-apps"))
-    badges = re.findall(r'class="badge status-(\w+)"', html[html.index('id="my-apps-table"'):])
-    assert len(badges) == numbers["Connected apps"]
-    assert badges.count("disconnected") + badges.count("expired") == numbers["Disconnected"]
-    assert badges.count("error") == numbers["Errors"]
-    assert html.count(">Update available<") == numbers["Updates available"]
-    assert html.count(">Upgrade available<") == numbers["Upgrades available"]
+    numbers = summary_numbers(b.get(f"{BASE}/"))
+    rows = my_apps(b.get(f"{BASE}/my-apps"))
+    statuses = [r["status"] for r in rows if r["status"] != "Manage connection"]
+    assert len(statuses) == numbers["Connected apps"]
+    assert statuses.count("Disconnected") + statuses.count("Expired") == numbers["Disconnected"]
+    assert statuses.count("Error") == numbers["Errors"]
+    assert sum("Update available" in r["flags"] for r in rows) == numbers["Updates available"]
+    assert sum("Upgrade available" in r["flags"] for r in rows) == numbers["Upgrades available"]
     # The multi-account app has no status, only its connection to manage.
-    row = re.search(r"Social Hub</a>.*?</tr>", html, re.S).group(0)
-    assert "Manage connection" in row and "badge status-" not in row
+    assert [r["status"] for r in rows if r["app"] == "Social Hub"] == ["Manage connection"]
 
 
 @pytest.mark.parametrize("status, apps", [("connected", ["Crm Sync"]), ("error", ["Mail Bridge"]),
@@ -96,29 +109,31 @@ def test_my_apps_rows_with_a_status_agree_with_the_summary(people, console, brow
 def test_my_apps_status_filter_as_htmx_fragment(people, console, browser, status, apps):
     response = browser(people["user"]).get(f"{BASE}/my-apps?status={status}",
                                            htmx_target="my-apps-table")
-    html = text(response)
+    html = parse(response)
     assert response.status_code == 200
-    assert html.lstrip().startswith('<div id="my-apps-table">')
-    assert "<h1>" not in html and "<select" not in html
-    assert re.findall(r'">([^<]+)</a>\s*<div class="muted small">', html) == apps
+    assert fragment_root(html)["id"] == "my-apps-table"
+    assert by_role(html, "heading", level=1) == [] and by_role(html, "combobox") == []
+    assert [r["app"] for r in my_apps(html)] == apps
     assert "HX-Request" in response.headers["Vary"]
 
 
 def test_my_apps_filter_is_restored_on_full_load(people, console, browser):
-    html = text(browser(people["admin"]).get(f"{BASE}/my-apps?status=error"))
-    assert "<h1>Connected apps</h1>" in html
-    assert '<option value="error" selected>Error</option>' in html
-    assert '<option value="" >All</option>' in html
-    assert len(table_rows(html)) == 1 and "Mail Bridge" in html
-    assert 'hx-push-url="true"' in html and 'hx-target="#my-apps-table"' in html
+    html = parse(browser(people["admin"]).get(f"{BASE}/my-apps?status=error"))
+    assert heading(html, "Connected apps", level=1)
+    assert chosen(html, "Status") == ["Error"]
+    assert options(html, "Status")[0] == ("", "All", False)
+    assert [r["app"] for r in my_apps(html)] == ["Mail Bridge"]
+    filters = one(html, "combobox", "Status").find_parent("form")
+    assert filters["hx-push-url"] == "true" and filters["hx-target"] == "#my-apps-table"
 
 
 def test_my_apps_empty_filter_says_so(people, browser, session):
     make_installation(session, people["acme"], make_app(session, "fine-app"))
     session.commit()
-    html = text(browser(people["admin"]).get(f"{BASE}/my-apps?status=error",
-                                             htmx_target="my-apps-table"))
-    assert "No installed app has the status Error" in html
+    html = parse(browser(people["admin"]).get(f"{BASE}/my-apps?status=error",
+                                              htmx_target="my-apps-table"))
+    assert text_of(one(html, "status")) == "0 apps with the status Error"
+    assert "No installed app has the status Error. Show all apps" in text_of(html)
 
 
 @pytest.mark.parametrize("htmx_target", [None, "my-apps-table"])
@@ -126,7 +141,7 @@ def test_my_apps_unknown_status_is_a_400_with_a_message(people, console, browser
     response = browser(people["admin"]).get(f"{BASE}/my-apps?status=installed",
                                             htmx_target=htmx_target)
     assert response.status_code == 400
-    assert "Unknown status" in text(response)
+    assert "Unknown status" in text_of(parse(response))
 
 
 def test_my_apps_query_count_does_not_grow_with_installations(people, browser, session):
@@ -142,19 +157,20 @@ def test_my_apps_query_count_does_not_grow_with_installations(people, browser, s
 
     install(3, 0)
     with statements() as few:
-        assert len(table_rows(text(b.get(f"{BASE}/my-apps")))) == 3
+        shown = b.get(f"{BASE}/my-apps")
+    assert len(my_apps(shown)) == 3
     install(12, 3)
     with statements() as many:
-        assert len(table_rows(text(b.get(f"{BASE}/my-apps")))) == 15
+        shown = b.get(f"{BASE}/my-apps")
+    assert len(my_apps(shown)) == 15
     assert len(few) == len(many)
     assert not [sql for sql in many if "events" in sql.lower()]
 
 
 def test_outsider_sees_none_of_acmes_installations(people, console, browser):
     b = browser(people["outsider"])
-    html = text(b.get(f"{BASE}/my-apps"))
-    assert "Globex Only" in html and "Crm Sync" not in html
-    numbers = summary_numbers(text(b.get(f"{BASE}/")))
+    assert [r["app"] for r in my_apps(b.get(f"{BASE}/my-apps"))] == ["Globex Only"]
+    numbers = summary_numbers(b.get(f"{BASE}/"))
     assert numbers["Connected apps"] == 1 and numbers["Errors"] == 1
 
 
