@@ -1,10 +1,11 @@
 """The page of one installed app: status, alerts, log, scopes, sync settings, resources."""
-import re
 from datetime import datetime, timezone
 
 import pytest
 
-from tests.page_helpers import seed_console, text
+from tests.html import (by_role, column_headers, fragment_root, heading, is_full_page, link, one,
+                        parse, region, table_rows, terms, text_of)
+from tests.page_helpers import seed_console
 from webapp.models import ExternalAccount, LearningResource
 from webapp.services import alerts
 
@@ -45,52 +46,54 @@ def detailed(session, people, console):
     return installation
 
 
-def section(html, heading):
-    start = html.index(f">{heading}</h2>")
-    return html[start:html.index("</section>", start)]
+def scopes_in(group) -> list[str]:
+    return [text_of(code) for code in group.find_all("code")]
+
+
+def badge_words(facts: dict[str, str]) -> dict[str, str]:
+    """Each sync setting's state as its badge says it (the first word; a toggle may follow)."""
+    return {label: value.split()[0] for label, value in facts.items()}
 
 
 @pytest.mark.parametrize("role", ROLES)
 def test_app_page_shows_status_alerts_scopes_sync_and_resources(people, detailed, browser, role):
     response = browser(people[role]).get(f"{BASE}/apps/crm-sync")
-    html = text(response)
+    html = parse(response)
     assert response.status_code == 200
-    assert "<h1>Crm Sync</h1>" in html
-    status = section(html, "App status")
-    assert '<span class="badge status-error">Error</span>' in status
-    assert "Deal sync is failing" in status and "Resolved long ago." not in status
-    assert "The app reported 3 failed syncs." in status and "Reported by the app" in status
-    assert "Nov 25, 2026 07:00 UTC" in status and "Nov 27, 2026 08:30 UTC" in status
-    assert "<dd>1.0.0</dd>" in status and "2.0.0" in status
-    access = section(html, "App access and permissions")
-    groups = {name: access[access.index(f">{name} <"):] for name in
-              ("Authorized", "Requires upgrade", "Available after re-authentication")}
-    assert re.findall(r"<code>([^<]+)</code>", groups["Authorized"].split("<h3")[0]) == \
-        ["contacts.read"]
-    assert re.findall(r"<code>([^<]+)</code>", groups["Requires upgrade"].split("<h3")[0]) == \
-        ["audit_logs.read"]
-    assert "Needs the Enterprise plan" in groups["Requires upgrade"]
-    assert re.findall(r"<code>([^<]+)</code>",
-                      groups["Available after re-authentication"].split("<h3")[0]) == \
-        ["files.read", "contacts.write"]
-    assert "Read contacts and their properties" in access
-    assert "sensitivity-write" in access
-    sync = section(html, "Sync settings")
-    assert re.findall(r"<dt>([^<]+)</dt><dd><span[^>]*>(On|Off)</span>", sync) == \
-        [("Contact sync", "Off"), ("Deal sync", "On")]
-    assert "Crm Sync setup</a>" in section(html, "Learn more with Academy")
-    assert ">App log</h2>" in html
+    assert heading(html, "Crm Sync", level=1)
+    status = region(html, "App status")
+    facts = terms(status)
+    assert facts["Status"] == "Error"
+    assert (facts["Installed version"], facts["Latest version"]) == ("1.0.0", "2.0.0 (newer than installed)")
+    assert column_headers(status, "Open alerts") == ["Alert", "Source", "First seen", "Last seen"]
+    assert table_rows(status, "Open alerts") == [[
+        "Deal sync is failing The app reported 3 failed syncs.", "Reported by the app",
+        "Nov 25, 2026 07:00 UTC", "Nov 27, 2026 08:30 UTC"]]  # not the resolved one
+    access = region(html, "App access and permissions")
+    authorized = one(access, "group", "Authorized (1)")
+    assert scopes_in(authorized) == ["contacts.read"]
+    assert "Read contacts and their properties" in text_of(authorized)
+    upgrade = one(access, "group", "Requires upgrade (1)")
+    assert scopes_in(upgrade) == ["audit_logs.read"] and "Needs the Enterprise plan" in text_of(upgrade)
+    reauth = one(access, "group", "Available after re-authentication (2)")
+    assert scopes_in(reauth) == ["files.read", "contacts.write"]
+    [write] = [item for item in by_role(reauth, "listitem") if "contacts.write" in text_of(item)]
+    assert text_of(write).endswith(" Write")  # its sensitivity
+    assert badge_words(terms(region(html, "Sync settings"))) == {"Contact sync": "Off", "Deal sync": "On"}
+    assert link(region(html, "Learn more with Academy"), "Crm Sync setup")
+    assert region(html, "App log")
 
 
 def test_app_page_empty_scope_groups_say_so(people, console, browser, session):
     installation = console["chat-ops"]
     installation.granted_scopes = ["contacts.read", "contacts.write"]
     session.commit()
-    access = section(text(browser(people["admin"]).get(f"{BASE}/apps/chat-ops")),
-                     "App access and permissions")
-    assert "Nothing the app asks for is beyond the Professional plan." in access
-    assert "Nothing new to authorize." in access
-    assert "No open alerts" not in access
+    access = region(browser(people["admin"]).get(f"{BASE}/apps/chat-ops"), "App access and permissions")
+    assert text_of(one(access, "group", "Requires upgrade (0)")) == \
+        "Requires upgrade (0) Nothing the app asks for is beyond the Professional plan."
+    assert text_of(one(access, "group", "Available after re-authentication (0)")) == \
+        "Available after re-authentication (0) Nothing new to authorize."
+    assert "No open alerts" not in text_of(access)
 
 
 def test_app_page_of_a_multi_account_app_shows_accounts_instead_of_status(people, console, browser,
@@ -102,31 +105,32 @@ def test_app_page_of_a_multi_account_app_shows_accounts_instead_of_status(people
                      for n, (name, status) in enumerate([("Acme on Social", "connected"),
                                                          ("Acme Jobs", "error")])])
     session.commit()
-    html = text(browser(people["user"]).get(f"{BASE}/apps/social-hub"))
-    status = section(html, "App status")
-    assert "badge status-" not in status
-    assert '<a href="#manage-connection">Manage connection</a>' in status
-    assert "<dd>2 " in status
-    accounts = html[html.index('id="manage-connection"'):]
-    assert "Acme Jobs" in accounts and "Acme on Social" in accounts
-    assert '<span class="badge status-error">Error</span>' in accounts
+    html = parse(browser(people["user"]).get(f"{BASE}/apps/social-hub"))
+    status = region(html, "App status")
+    assert "Status" not in terms(status)
+    assert terms(status)["External accounts"] == "2 Manage connection"
+    assert link(status, "Manage connection")["href"] == "#manage-connection"
+    accounts = region(html, "Manage connection")
+    assert accounts["id"] == "manage-connection"
+    assert sorted((row[0], row[2]) for row in table_rows(accounts)) == [
+        ("Acme Jobs", "Error"), ("Acme on Social", "Connected")]
 
 
 def test_app_page_of_an_uninstalled_app_says_so_without_status(people, console, browser):
     response = browser(people["admin"]).get(f"{BASE}/apps/old-tool")
-    status = section(text(response), "App status")
+    status = region(response, "App status")
     assert response.status_code == 200
-    assert ">Uninstalled</span>" in status and "Nov 20, 2026" in status
-    assert "badge status-" not in status and "Open alerts" not in status
-    access = section(text(response), "App access and permissions")
-    assert "No scopes are authorized." in access
+    assert terms(status)["State"] == "Uninstalled since Nov 20, 2026"
+    assert "Status" not in terms(status) and "Open alerts" not in text_of(status)
+    access = region(response, "App access and permissions")
+    assert "No scopes are authorized." in text_of(one(access, "group", "Authorized (0)"))
 
 
 @pytest.mark.parametrize("slug", ["not-installed", "no-such-app", "globex-only"])
 def test_app_page_of_an_app_not_installed_here_is_404(people, console, browser, slug):
     response = browser(people["admin"]).get(f"{BASE}/apps/{slug}")
     assert response.status_code == 404
-    assert "not installed in your workspace" in text(response)
+    assert "not installed in your workspace" in text_of(parse(response))
 
 
 @pytest.mark.parametrize("slug", ["crm-sync", "mail-bridge", "drive-link", "chat-ops",
@@ -139,6 +143,6 @@ def test_outsider_gets_404_for_every_acme_app_page(people, console, browser, slu
 
 def test_app_page_log_fragment_is_the_log_table_only(people, detailed, browser):
     response = browser(people["admin"]).get(f"{BASE}/apps/crm-sync", htmx_target="app-log-table")
-    html = text(response)
     assert response.status_code == 200
-    assert 'id="app-log-table"' in html and "<h1>" not in html and "App status" not in html
+    assert fragment_root(response)["id"] == "app-log-table" and not is_full_page(response)
+    assert by_role(response, "heading") == [] and "App status" not in text_of(parse(response))
