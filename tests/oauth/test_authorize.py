@@ -5,6 +5,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import make_app
+from tests.html import alerts, button, by_role, heading, names, parse, region, text_of
 from tests.oauth.conftest import REDIRECT_URI, OAuthFlow, query_of
 from webapp.models import AuthorizationCode, Event, Installation
 
@@ -58,15 +59,23 @@ def test_login_is_required_and_leads_back(flow, app):
     assert "oauth" in response.headers["Location"]
 
 
+def scopes(html, group) -> list[str]:
+    """The scopes listed under a heading of the consent page, each as its line reads."""
+    return [text_of(item) for item in by_role(region(html, group), "listitem")]
+
+
 def test_consent_page_names_app_vendor_workspace_and_scopes(flow):
     page = flow.browser.get(flow.authorize_url(scope="contacts.read contacts.write audit_logs.read"))
-    html = page.get_data(as_text=True)
+    html = parse(page)
     assert page.status_code == 200
-    for text in ("Connect Acme Sync", "by Acme", "Acme</strong>", "Required", "Optional",
-                 "contacts.read", "Read contacts and their properties", "contacts.write",
-                 "audit_logs.read", "Needs the Enterprise plan", "Connect app", "Cancel"):
-        assert text in html, text
-    assert "New</span>" not in html
+    assert heading(html, "Connect Acme Sync", level=1)
+    assert "Acme Sync by Acme asks to access the workspace Acme (Professional plan)." in text_of(html)
+    assert html.find("strong").get_text() == "Acme"
+    assert scopes(html, "Required") == ["contacts.read Read contacts and their properties Read"]
+    assert scopes(html, "Optional") == [
+        "contacts.write Create, update and delete contacts Write",
+        "audit_logs.read Read the workspace's audit log Admin Needs the Enterprise plan"]
+    assert names(html, "button")[-2:] == ["Connect app", "Cancel"]
 
 
 def test_connect_redirects_with_code_state_and_iss(flow, session):
@@ -107,9 +116,9 @@ def test_required_scope_beyond_the_plan_blocks_install(session, people, browser)
     session.commit()
     flow = OAuthFlow(app, browser(people["admin"]), people["admin"])
     page = flow.browser.get(flow.authorize_url(scope="contacts.read audit_logs.read"))
-    html = page.get_data(as_text=True)
-    assert "Audit Pro needs the Enterprise plan for audit_logs.read" in html
-    assert "Connect app" not in html and "Cancel" in html
+    html = parse(page)
+    assert alerts(html) == ["Audit Pro needs the Enterprise plan for audit_logs.read."]
+    assert "Connect app" not in names(html, "button") and button(html, "Cancel")
     response = flow.consent(scope="contacts.read audit_logs.read")
     assert response.status_code == 400 and "Location" not in response.headers
     assert session.scalar(select(Installation)) is None
@@ -117,16 +126,17 @@ def test_required_scope_beyond_the_plan_blocks_install(session, people, browser)
 
 def test_reauthentication_marks_new_scopes(flow):
     flow.tokens(scope="contacts.read")
-    html = flow.browser.get(flow.authorize_url(scope="contacts.read contacts.write")
-                            ).get_data(as_text=True)
-    assert html.count("New</span>") == 1
-    assert html.index("contacts.write") < html.index("New</span>")
+    html = parse(flow.browser.get(flow.authorize_url(scope="contacts.read contacts.write")))
+    assert "asks to extend its access to the workspace Acme" in text_of(html)
+    assert [s.endswith(" New") for s in scopes(html, "Required") + scopes(html, "Optional")] == [
+        False, True]
+    assert scopes(html, "Optional")[0].startswith("contacts.write")
 
 
 def test_request_for_another_workspace_is_refused(flow):
     response = flow.browser.get(flow.authorize_url(workspace="globex"))
     assert response.status_code == 400 and "Location" not in response.headers
-    assert "another workspace" in response.get_data(as_text=True)
+    assert "another workspace" in " ".join(alerts(response))
     assert flow.browser.get(flow.authorize_url(workspace="acme")).status_code == 200
 
 
@@ -150,8 +160,8 @@ def test_unknown_scope_is_refused_with_invalid_scope(flow):
 
 def test_a_plain_user_cannot_connect_an_account_level_app(client_app, browser, people, session):
     flow = OAuthFlow(client_app, browser(people["user"]), people["user"])
-    html = flow.browser.get(flow.authorize_url()).get_data(as_text=True)
-    assert "ask an admin" in html and "Connect app" not in html
+    html = parse(flow.browser.get(flow.authorize_url()))
+    assert "ask an admin" in " ".join(alerts(html)) and "Connect app" not in names(html, "button")
     response = flow.consent()
     assert response.status_code == 400 and "Location" not in response.headers
     assert session.scalar(select(Installation)) is None
