@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import re
 import threading
-from html import unescape
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -16,6 +14,7 @@ import requests
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
+from tests.html import button, by_role, link, one, parse, region, text_of
 from webapp.models import App, Event, Installation
 from webapp.services import lifecycle
 from webapp.services.registration import register_app
@@ -85,9 +84,14 @@ def sample(console, session, people, tmp_path):
 
 
 def form_value(html: str, name: str) -> str:
-    match = re.search(rf'name="{name}" value="([^"]+)"', html)
-    assert match, f"no {name} in the page"
-    return unescape(match.group(1))
+    found = parse(html).find("input", attrs={"name": name})
+    assert found is not None, f"no {name} in the page"
+    return found["value"]
+
+
+def codes(page) -> set[str]:
+    """The scope names the sample app's page shows."""
+    return {text_of(code) for code in parse(page).find_all("code")}
 
 
 def logged_in(console: str, email: str) -> requests.Session:
@@ -96,14 +100,14 @@ def logged_in(console: str, email: str) -> requests.Session:
     response = browser.post(f"{console}/login", data={
         "email": email, "password": "correct-horse-battery",
         "csrf_token": form_value(page.text, "csrf_token")})
-    assert response.status_code == 200 and "Log out" in response.text
+    assert response.status_code == 200 and button(response, "Log out")
     return browser
 
 
 def consent(browser: requests.Session, consent_page: requests.Response) -> requests.Response:
     """Clicks "Connect app" on the console's consent page."""
     assert consent_page.status_code == 200, consent_page.text
-    assert "Connect app" in consent_page.text
+    assert button(consent_page, "Connect app")
     return browser.post(consent_page.url, data={
         "csrf_token": form_value(consent_page.text, "csrf_token"), "decision": "connect"})
 
@@ -142,40 +146,41 @@ def install_from_marketplace(console: str, browser: requests.Session) -> request
     """Marketplace card "Install" -> the listing in the dialog -> its "Install" -> the app's
     install page -> the console's consent page -> "Connect app" -> back in the sample app."""
     cards = browser.get(f"{console}/marketplace/")
-    assert 'hx-get="/marketplace/sample-notes"' in cards.text
-    dialog = browser.get(f"{console}/marketplace/sample-notes",
+    [card] = [item for item in by_role(region(cards, "Apps"), "listitem")
+              if by_role(item, "link", "Sample Notes")]
+    opens = button(card, "Install")["hx-get"]
+    assert opens == "/marketplace/sample-notes"
+    dialog = browser.get(f"{console}{opens}",
                          headers={"HX-Request": "true", "HX-Target": "install-dialog-body"})
-    install = re.search(r'<a class="button primary" href="([^"]+)">Install</a>', dialog.text)
-    assert install, dialog.text
-    return consent(browser, browser.get(unescape(install.group(1))))
+    return consent(browser, browser.get(link(dialog, "Install")["href"]))
 
 
 def test_install_refresh_check_and_disconnect(console, sample, session, people):
     admin = logged_in(console, people["admin"].email)
     page = install_from_marketplace(console, admin)
     assert page.url == f"{sample.url}/"
-    assert "Connected to acme" in page.text
-    assert "<code>contacts.read</code>" in page.text and "<code>files.read</code>" in page.text
-    assert "Access token expires" in page.text
+    assert "Connected to acme" in text_of(parse(page))
+    assert {"contacts.read", "files.read"} <= codes(page)
+    assert "Access token expires" in text_of(parse(page))
     assert installation(session).state == "installed"
     assert [e.actor_id for e in events(session, "installed")] == [people["admin"].id]
 
     first = stored(sample)
     page = click(admin, page, "refresh")
-    assert "Token refreshed for acme." in page.text
+    assert "Token refreshed for acme." in text_of(parse(page))
     rotated = stored(sample)
     assert rotated["access_token"] != first["access_token"]
     assert rotated["refresh_token"] != first["refresh_token"]
 
     page = click(admin, page, "check")
-    assert "Token is active" in page.text
+    assert "Token is active" in text_of(parse(page))
     about = introspect(console, sample, rotated["access_token"])
     assert about["active"] is True
     assert (about["workspace"], about["app"]) == ("acme", "sample-notes")
 
     page = click(admin, page, "disconnect")
-    assert "Disconnected from acme." in page.text
-    assert "Not connected to any workspace yet" in page.text
+    assert "Disconnected from acme." in text_of(parse(page))
+    assert "Not connected to any workspace yet" in text_of(parse(page))
     assert [e.actor_id for e in events(session, "disconnected")] == [None]
     assert installation(session).status == "disconnected"
     assert introspect(console, sample, rotated["access_token"]) == {"active": False}
@@ -189,12 +194,13 @@ def test_re_authenticate_for_a_new_version(console, sample, session, people):
     assert installation(session).update_available is True
 
     app_page = admin.get(f"{console}/settings/connected-apps/apps/sample-notes")
-    link = re.search(r'<a class="button primary" href="([^"]+)">Re-authenticate</a>', app_page.text)
-    assert link and unescape(link.group(1)) == f"{sample.url}/install?workspace=acme"
-    consent_page = admin.get(unescape(link.group(1)))
-    assert "contacts.write" in consent_page.text and ">New<" in consent_page.text
+    reauth = link(app_page, "Re-authenticate")["href"]
+    assert reauth == f"{sample.url}/install?workspace=acme"
+    consent_page = admin.get(reauth)
+    [new] = [item for item in by_role(consent_page, "listitem") if text_of(item).endswith(" New")]
+    assert text_of(new).startswith("contacts.write ")
     page = consent(admin, consent_page)
-    assert "<code>contacts.write</code>" in page.text
+    assert "contacts.write" in codes(page)
     assert len(events(session, "reauthenticated")) == 1
     current = installation(session)
     assert "contacts.write" in current.granted_scopes and current.update_available is False
@@ -206,15 +212,14 @@ def test_uninstalling_in_the_console_makes_the_apps_token_inactive(console, samp
     app_page = admin.get(f"{console}/settings/connected-apps/apps/sample-notes")
     uninstalled = admin.post(f"{console}/settings/connected-apps/apps/sample-notes/uninstall",
                              data={"csrf_token": form_value(app_page.text, "csrf_token")})
-    assert "Sample Notes was uninstalled." in uninstalled.text
+    assert text_of(one(uninstalled, "status")) == "Sample Notes was uninstalled."
     assert len(events(session, "uninstalled")) == 1
     page = click(admin, admin.get(page.url), "check")
-    assert "Token is inactive" in page.text
+    assert "Token is inactive" in text_of(parse(page))
     assert introspect(console, sample, stored(sample)["access_token"]) == {"active": False}
 
-    again = re.search(r'<a class="button primary" href="([^"]+)">Install again</a>', uninstalled.text)
-    page = consent(admin, admin.get(unescape(again.group(1))))
-    assert "Connected to acme" in page.text
+    page = consent(admin, admin.get(link(uninstalled, "Install again")["href"]))
+    assert "Connected to acme" in text_of(parse(page))
     assert len(events(session, "reinstalled")) == 1
     assert introspect(console, sample, stored(sample)["access_token"])["active"] is True
 

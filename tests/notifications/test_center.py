@@ -7,6 +7,8 @@ from webapp.models import InAppNotification
 from webapp.services import lifecycle
 from webapp.services.notifications.outbox import deliver, send_due
 from tests.conftest import make_app
+from tests.html import (accessible_name, button, by_role, fragment_root, is_full_page, parse, popup,
+                        text_of)
 from tests.notifications.test_digest import at, deliveries, make_rule
 
 
@@ -21,38 +23,49 @@ def notify_everyone(session, people, slugs=("crm-sync",)):
         deliver(session, row.id)
 
 
-def badge(html):
-    match = re.search(r'<button type="button" popovertarget="notification-panel"[^>]*>'
-                      r'Notification center <span id="notification-count"[^>]*>(\d+)</span></button>', html)
-    return int(match.group(1)) if match else None
+def badge(response) -> int | None:
+    """The unread count on the top bar's "Notification center" button."""
+    found = by_role(response, "button", re.compile(r"^Notification center \d+$"))
+    return int(accessible_name(found[0]).rsplit(" ", 1)[1]) if found else None
+
+
+def count_of(fragment) -> int:
+    """The count as the poll (or an out-of-band swap) replaces it."""
+    counter = parse(fragment).find(id="notification-count")
+    return int(text_of(counter))
 
 
 def test_the_top_bar_shows_the_unread_count_and_polls_for_it(browser, session, people, rq_queue):
     carol = browser(people["user"])
-    assert badge(carol.get("/settings/connected-apps/").get_data(as_text=True)) == 0
+    assert badge(carol.get("/settings/connected-apps/")) == 0
     notify_everyone(session, people)
-    page = carol.get("/settings/connected-apps/").get_data(as_text=True)
+    page = parse(carol.get("/settings/connected-apps/"))
     assert badge(page) == 1
-    assert 'hx-get="/notifications/count" hx-trigger="every 30s" hx-swap="outerHTML"' in page
-    count = carol.get("/notifications/count").get_data(as_text=True)
-    assert re.fullmatch(r'<span id="notification-count"[^>]*>1</span>\s*', count)
+    center = button(page, "Notification center 1")
+    assert popup(page, "Notification center 1")["aria-label"] == "Notifications"
+    poll = center.find(id="notification-count")
+    assert (poll["hx-get"], poll["hx-trigger"], poll["hx-swap"]) == (
+        "/notifications/count", "every 30s", "outerHTML")
+    count = carol.get("/notifications/count")
+    assert fragment_root(count)["id"] == "notification-count" and count_of(count) == 1
 
 
 def test_the_list_shows_the_notifications_with_links_and_opening_one_marks_it_read(
         browser, session, people, rq_queue):
     notify_everyone(session, people)
     carol = browser(people["user"])
-    panel = carol.get("/notifications", htmx_target="notification-panel-body").get_data(as_text=True)
-    assert "<html" not in panel
-    assert "Watch: 1 update (Nov 3, 2026 10:00–11:00 UTC)" in panel
-    assert "Crm Sync was installed" in panel and "Mark all as read" in panel
+    panel = parse(carol.get("/notifications", htmx_target="notification-panel-body"))
+    assert not is_full_page(panel)
+    assert "Watch: 1 update (Nov 3, 2026 10:00–11:00 UTC)" in text_of(panel)
+    assert "Crm Sync was installed" in text_of(panel) and button(panel, "Mark all as read")
     note = session.scalar(select(InAppNotification).where(InAppNotification.user_id == people["user"].id))
     opened = carol.post(f"/notifications/{note.id}/open", data={})
     assert opened.status_code == 303
     assert opened.headers["Location"] == "/settings/connected-apps/apps/crm-sync"
-    assert carol.get("/notifications/count").get_data(as_text=True).count(">0<") == 1
+    assert count_of(carol.get("/notifications/count")) == 0
     # The page without htmx lists the same notifications.
-    assert "Watch: 1 update" in carol.get("/notifications").get_data(as_text=True)
+    whole = parse(carol.get("/notifications"))
+    assert is_full_page(whole) and "Watch: 1 update" in text_of(whole)
 
 
 def test_mark_all_as_read_clears_the_count(browser, session, people, rq_queue):
@@ -60,15 +73,15 @@ def test_mark_all_as_read_clears_the_count(browser, session, people, rq_queue):
               rule_type="app_install")
     notify_everyone(session, people)
     carol = browser(people["user"])
-    assert badge(carol.get("/settings/").get_data(as_text=True)) == 2
-    answer = carol.post("/notifications/read-all", htmx_target="notification-panel-body")
-    body = answer.get_data(as_text=True)
-    assert 'id="notification-count"' in body and 'hx-swap-oob="true">0</span>' in body
-    assert "Mark all as read" not in body
-    assert badge(carol.get("/settings/").get_data(as_text=True)) == 0
+    assert badge(carol.get("/settings/")) == 2
+    answer = parse(carol.post("/notifications/read-all", htmx_target="notification-panel-body"))
+    counter = answer.find(id="notification-count")  # swapped into the top bar too
+    assert counter["hx-swap-oob"] == "true" and count_of(answer) == 0
+    assert by_role(answer, "button", "Mark all as read") == []
+    assert badge(carol.get("/settings/")) == 0
     # Only Carol's notifications were read.
     bob = browser(people["admin"])
-    assert badge(bob.get("/settings/").get_data(as_text=True)) == 2
+    assert badge(bob.get("/settings/")) == 2
 
 
 def test_nobody_opens_someone_elses_notification(browser, session, people, rq_queue):
