@@ -7,6 +7,7 @@ from flask import Flask
 def register_cli(app: Flask) -> None:
     from webapp.commands.apps import apps
     from webapp.commands.demo import demo
+    from webapp.commands.health import health
     from webapp.commands.notifications import notifications
     from webapp.commands.tokens import tokens
     from webapp.commands.usage import resource_servers, usage
@@ -14,5 +15,5 @@ def register_cli(app: Flask) -> None:
     from worker.cli import scheduler_command, worker_command
 
     for command in (users, apps, demo, worker_command, scheduler_command,
-                    notifications, tokens, resource_servers, usage):
+                    notifications, tokens, resource_servers, usage, health):
         app.cli.add_command(command)

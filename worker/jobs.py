@@ -55,3 +55,15 @@ def fold_usage() -> dict:
     report = fold(db.session, redis_connection(), utcnow())
     return {"batches": report.batches, "calls": report.calls, "rows": report.rows,
             "repeated": report.repeated}
+
+
+def probe_health() -> dict:
+    """The scheduler's job every HEALTH_PROBE_INTERVAL: the same work as `flask health probe`."""
+    from flask import current_app
+
+    from webapp.services.health_probes import run_health_probes
+
+    report = run_health_probes(db.session,
+                               allow_private=current_app.config["HEALTH_PROBE_ALLOW_PRIVATE"])
+    return {"probed": report.probed, "failing": report.failing, "opened": report.opened,
+            "resolved": report.resolved}

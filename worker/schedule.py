@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from worker.jobs import expire_tokens, fold_usage, send_due_notifications
+from worker.jobs import expire_tokens, fold_usage, probe_health, send_due_notifications
 
 
 def schedule(config: Mapping) -> list[dict]:
@@ -24,4 +24,9 @@ def schedule(config: Mapping) -> list[dict]:
         # used" and the usage chart lag by a minute at most. Idempotent, like the above.
         {"func": fold_usage, "queue_name": "default", "cron": "* * * * *",
          "job_timeout": 300, "name": "usage fold"},
+        # Every HEALTH_PROBE_INTERVAL seconds: probe the installed apps' health URLs. A round
+        # is bounded (health_probes.ROUND_SECONDS), well within the job's timeout.
+        {"func": probe_health, "queue_name": "default",
+         "interval": config["HEALTH_PROBE_INTERVAL"], "job_timeout": 300,
+         "name": "health probe"},
     ]

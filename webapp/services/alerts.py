@@ -28,7 +28,7 @@ DETAIL_LENGTH = 2000
 WORSE_THAN_ERROR = ("disconnected", "expired")
 
 
-def _lock(session: Session, installation: Installation) -> None:
+def lock(session: Session, installation: Installation) -> None:
     """Alert changes of one installation queue behind each other (PostgreSQL; SQLite serialises
     writers anyway), so a concurrent repeat bumps the alert instead of opening a second one."""
     session.execute(select(Installation.id).where(Installation.id == installation.id)
@@ -79,7 +79,7 @@ def open_quietly(session: Session, installation: Installation, source: str, key:
     own event records the change. Returns the alert and whether it was opened now."""
     _check(source, title, detail)
     now = now or utcnow()
-    _lock(session, installation)
+    lock(session, installation)
     alert = find_open(session, installation, source, key)
     if alert is not None:
         alert.title, alert.detail = title, detail
@@ -117,7 +117,7 @@ def resolve_quietly(session: Session, installation: Installation, source: str | 
     """Resolves every open alert of `source` (every source when None) without an event: for
     a caller whose own event records it (Reconnected, Uninstalled). Returns what it resolved."""
     now = now or utcnow()
-    _lock(session, installation)
+    lock(session, installation)
     query = select(Alert).where(Alert.workspace_id == installation.workspace_id,
                                 Alert.installation_id == installation.id,
                                 Alert.resolved_at.is_(None)).order_by(Alert.id)
@@ -135,7 +135,7 @@ def resolve(session: Session, installation: Installation, source: str, key: str,
     """Resolves the open alert `key` of `source`: one Resolved event, and the status back to
     connected when it was the last one. NotFound when no such alert is open."""
     now = now or utcnow()
-    _lock(session, installation)
+    lock(session, installation)
     alert = find_open(session, installation, source, key)
     if alert is None:
         raise NotFound(f"No open alert with the key “{key[:64]}”.", field="key")
