@@ -1,11 +1,11 @@
-# The two commands of CONTRACT section 1, and the helpers they use.
+# `make run` and `make test`, the two commands a fresh checkout needs, and the helpers they use.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export FLASK_APP := wsgi
 
-.PHONY: run test test-unit test-postgres test-e2e install install-dev services migration bench clean
+.PHONY: run test install migration bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)

@@ -6,6 +6,7 @@ from tests.conftest import make_app, make_installation, make_user
 from webapp.database import utcnow
 from webapp.models import Alert, ExternalAccount, Scope
 from webapp.services import installations as svc
+from webapp.services.external_accounts import list_accounts
 
 
 @pytest.fixture
@@ -132,7 +133,7 @@ def test_external_accounts_and_sync_rows(session, people):
                      for n, (name, status) in enumerate([("Zed page", "connected"),
                                                          ("Acme page", "disconnected")])])
     session.commit()
-    assert [a.name for a in svc.external_accounts(session, installation)] == ["Acme page", "Zed page"]
+    assert [a.name for a in list_accounts(session, installation)] == ["Acme page", "Zed page"]
     assert svc.sync_rows(app, installation) == [
         {"key": "posts", "label": "Post sync", "on": False},
         {"key": "dms", "label": "Direct messages", "on": False}]

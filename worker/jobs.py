@@ -19,13 +19,6 @@ def send_deliveries(delivery_ids: list[int]) -> dict:
     return {status: len(ids) for status, ids in outcome.items()}
 
 
-def send_delivery(delivery_id: int) -> str:
-    """Sends one delivery at most once."""
-    from webapp.services.notifications.outbox import deliver
-
-    return deliver(db.session, delivery_id, may_retry=_may_retry())
-
-
 def send_due_notifications() -> dict:
     """The scheduler's job: the same work as `flask --app wsgi notifications send-due`."""
     from webapp.services.notifications.outbox import send_due

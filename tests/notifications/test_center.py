@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from webapp.models import InAppNotification
 from webapp.services import lifecycle
-from webapp.services.notifications.outbox import deliver, send_due
+from webapp.services.notifications.outbox import deliver_many, send_due
 from tests.conftest import make_app
 from tests.html import (accessible_name, button, by_role, fragment_root, is_full_page, parse, popup,
                         text_of)
@@ -19,8 +19,7 @@ def notify_everyone(session, people, slugs=("crm-sync",)):
         lifecycle.consent(session, people["acme"], app, people["admin"], ["contacts.read"], now=at(10, 20))
     session.commit()
     send_due(session, at(11))
-    for row in deliveries(session):
-        deliver(session, row.id)
+    deliver_many(session, [row.id for row in deliveries(session)])
 
 
 def badge(response) -> int | None:

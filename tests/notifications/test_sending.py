@@ -6,7 +6,7 @@ from sqlalchemy import select
 from webapp.database import utcnow
 from webapp.models import InAppNotification
 from webapp.services import lifecycle
-from webapp.services.notifications.outbox import LEASE, deliver, relay, send_due
+from webapp.services.notifications.outbox import LEASE, deliver_many, relay, send_due
 from tests.conftest import make_app
 from tests.notifications.conftest import run_worker
 from tests.notifications.test_digest import at, deliveries, make_rule
@@ -52,10 +52,11 @@ def test_a_sent_delivery_is_never_sent_again(app, session, people, rq_queue, smt
 
     # A second scheduler, a re-run job and a stale relay all find nothing to send.
     send_due(session, at(11))
-    for row in deliveries(session):
-        assert deliver(session, row.id) == "skipped"
-        rq_queue.enqueue("worker.jobs.send_delivery", row.id)
-        rq_queue.enqueue("worker.jobs.send_deliveries", [row.id])
+    ids = [row.id for row in deliveries(session)]
+    assert deliver_many(session, ids)["skipped"] == ids
+    for delivery_id in ids:
+        rq_queue.enqueue("worker.jobs.send_deliveries", [delivery_id])
+    rq_queue.enqueue("worker.jobs.send_deliveries", ids)
     relay(session, now=utcnow() + timedelta(hours=2), min_age=timedelta(0))
     run_worker(app)
     assert len(smtp_sink.messages) == 3
@@ -67,7 +68,6 @@ def test_in_app_deliveries_write_one_notification_each(app, session, people, rq_
     send_due(session, at(11))
     run_worker(app)
     for row in deliveries(session):
-        rq_queue.enqueue("worker.jobs.send_delivery", row.id)
         rq_queue.enqueue("worker.jobs.send_deliveries", [row.id])
     run_worker(app)
     session.expire_all()
@@ -127,14 +127,14 @@ def test_an_unreachable_smtp_server_is_a_transient_error(app, session, people, r
     send_due(session, at(11))
     [row] = deliveries(session)
     try:
-        deliver(session, row.id, may_retry=True)
+        deliver_many(session, [row.id], may_retry=True)
     except Exception as error:  # re-raised so that RQ retries the job
         assert "SMTP server unreachable" in str(error)
     else:
         raise AssertionError("a transient error must be raised for RQ to retry")
     session.expire_all()
     assert (row.status, row.attempts) == ("queued", 1)
-    assert deliver(session, row.id, may_retry=False) == "failed"
+    assert deliver_many(session, [row.id], may_retry=False)["failed"] == [row.id]
 
 
 def test_a_claim_held_by_a_live_worker_is_respected_and_an_expired_one_is_taken_over(
@@ -145,7 +145,7 @@ def test_a_claim_held_by_a_live_worker_is_respected_and_an_expired_one_is_taken_
     [row] = deliveries(session)
     row.status, row.claimed_at = "sending", utcnow()
     session.commit()
-    assert deliver(session, row.id) == "skipped"
+    assert deliver_many(session, [row.id])["skipped"] == [row.id]
     assert relay(session, min_age=timedelta(0)) == 0
 
     row.claimed_at = utcnow() - LEASE - timedelta(seconds=1)

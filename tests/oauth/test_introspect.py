@@ -94,14 +94,15 @@ def test_the_apis_bearer_lookup_agrees_with_introspection(flow, session):
     from sqlalchemy import select
 
     from webapp.models import Installation
-    from webapp.services.oauth.tokens import find_active_access_token, revoke_installation_tokens
+    from webapp.services.lifecycle import disconnect
+    from webapp.services.oauth.tokens import find_active_access_token
 
     tokens = flow.tokens()
     found = find_active_access_token(session, tokens["access_token"])
     assert found is not None and found.app_id == flow.app.id
     assert find_active_access_token(session, tokens["refresh_token"]) is None
     assert find_active_access_token(session, "nope") is None
-    assert revoke_installation_tokens(session, session.scalar(select(Installation))) == 1
+    disconnect(session, session.scalar(select(Installation)), flow.user, "admin_disconnected")
     session.commit()
     assert find_active_access_token(session, tokens["access_token"]) is None
     assert flow.introspect(tokens["access_token"]).get_json() == {"active": False}

@@ -91,8 +91,5 @@ class Token(db.Model):
     def expires_at(self) -> datetime:
         return self.issued_at + timedelta(seconds=self.expires_in)
 
-    def is_expired(self) -> bool:
-        return self.expires_at <= utcnow()
-
     def is_revoked(self) -> bool:
         return self.revoked_at is not None or self.grant.revoked_at is not None

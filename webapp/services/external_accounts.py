@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from webapp.database import utcnow
 from webapp.models import ExternalAccount, Installation
 from webapp.models.installation import ACCOUNT_STATUSES
+from webapp.services.validation import text_field
 MAX_LENGTH = 200
 
 
@@ -26,17 +27,8 @@ class AccountNotFound(LookupError):
     pass
 
 
-def _text(value, field: str, required: bool) -> str | None:
-    if value is None:
-        if required:
-            raise AccountInputError(f"“{field}” is required.")
-        return None
-    if not isinstance(value, str) or not value.strip():
-        raise AccountInputError(f"“{field}” must be a non-empty string.")
-    value = value.strip()
-    if len(value) > MAX_LENGTH:
-        raise AccountInputError(f"“{field}” must be at most {MAX_LENGTH} characters long.")
-    return value
+def _invalid(field: str, problem: str) -> AccountInputError:
+    return AccountInputError(f"“{field}” {problem}.")
 
 
 def _status(value, required: bool) -> str | None:
@@ -65,8 +57,8 @@ def get_account(session: Session, installation: Installation, external_id: str) 
 
 
 def add_account(session: Session, installation: Installation, data: dict) -> ExternalAccount:
-    external_id = _text(data.get("external_id"), "external_id", required=True)
-    name = _text(data.get("name"), "name", required=True)
+    external_id = text_field(data.get("external_id"), "external_id", MAX_LENGTH, _invalid)
+    name = text_field(data.get("name"), "name", MAX_LENGTH, _invalid)
     status = _status(data.get("status", "connected"), required=True)
     try:
         get_account(session, installation, external_id)
@@ -87,7 +79,7 @@ def update_account(session: Session, installation: Installation, external_id: st
     unknown = sorted(set(data) - {"name", "status"})
     if unknown:
         raise AccountInputError(f"“{unknown[0]}” cannot be changed; send “name” and/or “status”.")
-    name = _text(data.get("name"), "name", required=False)
+    name = text_field(data.get("name"), "name", MAX_LENGTH, _invalid, required=False)
     status = _status(data.get("status"), required=False)
     if name is None and status is None:
         raise AccountInputError("Send “name” and/or “status”.")

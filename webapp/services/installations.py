@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from webapp.models import Alert, App, ExternalAccount, Installation, Scope
+from webapp.models import Alert, App, Installation, Scope
 from webapp.models.workspace import PLANS, plan_rank
 
 # Filter values of My apps -> label; "" means every installed app.
@@ -25,12 +25,15 @@ class UnknownStatus(ValueError):
 
 @dataclass(frozen=True)
 class ScopeView:
-    """One scope as listed on a page: its catalogue entry and the plan it needs."""
+    """One scope as a page lists it (app page, marketplace listing, install dialog, consent):
+    its catalogue entry and the marks the list shows beside it."""
 
     name: str
     description: str
     sensitivity: str
     min_plan: str
+    covered: bool = True  # False when the workspace's plan does not include it
+    new: bool = False  # asked for again while a grant is in force, and not granted yet
 
 
 @dataclass
@@ -53,11 +56,14 @@ def plan_covers(plan: str, min_plan: str) -> bool:
     return plan_rank(plan) >= plan_rank(min_plan)
 
 
-def scope_view(name: str, scope_catalogue: dict[str, Scope]) -> ScopeView:
+def scope_view(name: str, scope_catalogue: dict[str, Scope], plan: str | None = None,
+               new: bool = False) -> ScopeView:
+    """The scope `name` as listed; with a plan, marked when that plan does not cover it."""
     scope = scope_catalogue.get(name)
     if scope is None:  # an app may still name a scope the catalogue has since dropped
-        return ScopeView(name, "Not in this deployment's scope catalogue.", "read", "free")
-    return ScopeView(scope.name, scope.description, scope.sensitivity, scope.min_plan)
+        return ScopeView(name, "Not in this deployment's scope catalogue.", "read", "free", new=new)
+    return ScopeView(scope.name, scope.description, scope.sensitivity, scope.min_plan,
+                     covered=plan is None or plan_covers(plan, scope.min_plan), new=new)
 
 
 def _granted(granted: Installation | list[str]) -> list[str]:
@@ -78,11 +84,8 @@ def scope_groups(app: App, granted: Installation | list[str], plan: str,
     for name in app.all_scopes:
         if name in granted:
             continue
-        view = scope_view(name, scope_catalogue)
-        if plan_covers(plan, view.min_plan):
-            groups.available_after_reauth.append(view)
-        else:
-            groups.requires_upgrade.append(view)
+        view = scope_view(name, scope_catalogue, plan)
+        (groups.available_after_reauth if view.covered else groups.requires_upgrade).append(view)
     return groups
 
 
@@ -136,13 +139,6 @@ def open_alerts(session: Session, installation: Installation) -> list[Alert]:
         select(Alert).where(Alert.workspace_id == installation.workspace_id,
                             Alert.installation_id == installation.id, Alert.resolved_at.is_(None))
         .order_by(Alert.last_seen.desc(), Alert.id.desc())))
-
-
-def external_accounts(session: Session, installation: Installation) -> list[ExternalAccount]:
-    return list(session.scalars(
-        select(ExternalAccount).where(ExternalAccount.workspace_id == installation.workspace_id,
-                                      ExternalAccount.installation_id == installation.id)
-        .order_by(ExternalAccount.name, ExternalAccount.id)))
 
 
 def sync_rows(app: App, installation: Installation) -> list[dict]:

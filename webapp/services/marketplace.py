@@ -7,7 +7,7 @@ from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import Session
 
 from webapp.models import App, Installation, LearningResource
-from webapp.services.installations import ScopeView, load_scope_catalogue_for, plan_covers, scope_view
+from webapp.services.installations import ScopeView, load_scope_catalogue_for, scope_view
 
 SCOPE_KINDS = (("required", "Required"), ("conditional", "Conditionally required"),
                ("optional", "Optional"))
@@ -24,19 +24,13 @@ class AppCard:
     installed: bool
 
 
-@dataclass(frozen=True)
-class ListingScope:
-    scope: ScopeView
-    covered: bool  # False when the workspace's plan does not include it
-
-
 @dataclass
 class Listing:
     app: App
     installed: bool
     installation_state: str | None
-    scopes_by_kind: list[tuple[str, list[ListingScope]]]
-    not_covered: list[ListingScope]
+    scopes_by_kind: list[tuple[str, list[ScopeView]]]
+    not_covered: list[ScopeView]
     resources: list[LearningResource]
 
 
@@ -93,11 +87,10 @@ def listing(session: Session, workspace_id: int, plan: str, app: App) -> Listing
     for key, label in SCOPE_KINDS:
         entries = []
         for name in kinds[key] or []:
-            view = scope_view(name, catalogue)
-            entry = ListingScope(view, plan_covers(plan, view.min_plan))
-            entries.append(entry)
-            if not entry.covered and entry not in not_covered:
-                not_covered.append(entry)
+            view = scope_view(name, catalogue, plan)
+            entries.append(view)
+            if not view.covered and view not in not_covered:
+                not_covered.append(view)
         by_kind.append((label, entries))
     resources = list(session.scalars(select(LearningResource).where(LearningResource.app_id == app.id)
                                      .order_by(LearningResource.position, LearningResource.id)))

@@ -20,6 +20,7 @@ from webapp.models.app import INSTALL_LEVELS
 from webapp.services.lifecycle import refresh_flags_for_app
 from webapp.services.oauth.tokens import hash_secret
 from webapp.services.scopes import load_scope_catalogue
+from webapp.services.validation import text_field
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 TEXT_FIELDS = {"name": 120, "vendor": 120, "category": 60, "description": 5000, "version": 40}
@@ -44,17 +45,6 @@ class Registration:
     def as_json(self) -> dict:
         return {"slug": self.app.slug, "client_id": self.app.client_id,
                 "client_secret": self.client_secret}
-
-
-def _text(data: dict, field: str, limit: int) -> str:
-    value = data.get(field)
-    if value is None:
-        raise ManifestError(field, "is missing")
-    if not isinstance(value, str) or not value.strip():
-        raise ManifestError(field, "must be a non-empty string")
-    if len(value) > limit:
-        raise ManifestError(field, f"must be at most {limit} characters")
-    return value.strip()
 
 
 def _uri(value, field: str) -> str:
@@ -117,19 +107,15 @@ def _sync_settings(data: dict) -> list[dict]:
         field = f"sync_settings[{index}]"
         if not isinstance(setting, dict):
             raise ManifestError(field, "must be an object with key, label, default")
-        key = _text(setting, "key", 60) if "key" in setting else None
-        if key is None:
-            raise ManifestError(f"{field}.key", "is missing")
+        key = text_field(setting.get("key"), f"{field}.key", 60, ManifestError)
         if key in keys:
             raise ManifestError(f"{field}.key", f"{key!r} is used twice")
         keys.add(key)
-        label = setting.get("label")
-        if not isinstance(label, str) or not label.strip():
-            raise ManifestError(f"{field}.label", "must be a non-empty string")
+        label = text_field(setting.get("label"), f"{field}.label", None, ManifestError)
         default = setting.get("default", False)
         if not isinstance(default, bool):
             raise ManifestError(f"{field}.default", "must be true or false")
-        result.append({"key": key, "label": label.strip(), "default": default})
+        result.append({"key": key, "label": label, "default": default})
     return result
 
 
@@ -142,14 +128,12 @@ def _resources(data: dict) -> list[dict]:
         field = f"resources[{index}]"
         if not isinstance(resource, dict):
             raise ManifestError(field, "must be an object with title, url, minutes")
-        title = resource.get("title")
-        if not isinstance(title, str) or not title.strip():
-            raise ManifestError(f"{field}.title", "must be a non-empty string")
+        title = text_field(resource.get("title"), f"{field}.title", None, ManifestError)
         minutes = resource.get("minutes")
         if not isinstance(minutes, int) or isinstance(minutes, bool) or minutes <= 0:
             raise ManifestError(f"{field}.minutes", "must be a positive whole number")
         url = _uri(resource.get("url"), f"{field}.url")
-        result.append({"title": title.strip()[:200], "url": url, "minutes": minutes})
+        result.append({"title": title[:200], "url": url, "minutes": minutes})
     return result
 
 
@@ -170,7 +154,7 @@ def validate_manifest(session: Session, data) -> dict:
         raise ManifestError("slug", "must be lowercase letters, digits and dashes")
     values: dict = {"slug": slug}
     for field, limit in TEXT_FIELDS.items():
-        values[field] = _text(data, field, limit)
+        values[field] = text_field(data.get(field), field, limit, ManifestError)
     install_level = data.get("install_level")
     if install_level is None:
         raise ManifestError("install_level", "is missing")

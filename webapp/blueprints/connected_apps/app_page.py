@@ -9,6 +9,7 @@ from webapp.blueprints.connected_apps.actions import page_context
 from webapp.blueprints.connected_apps.log import page_with_log
 from webapp.extensions import db
 from webapp.services import installations as svc
+from webapp.services.external_accounts import list_accounts
 
 
 @bp.route("/apps/<slug>")
@@ -29,7 +30,7 @@ def app_page(slug: str):
         installed=installed, multi_account=multi_account,
         status_labels=svc.STATUS_LABELS,
         alerts=svc.open_alerts(db.session, installation),
-        accounts=svc.external_accounts(db.session, installation) if multi_account else [],
+        accounts=list_accounts(db.session, installation) if multi_account else [],
         # An uninstalled installation's tokens are revoked: nothing stays authorized.
         scopes=svc.scope_groups(app, installation if installed else [], workspace.plan, catalogue),
         sync_rows=svc.sync_rows(app, installation),

@@ -23,8 +23,8 @@ def index():
     query = request.args.get("q", "")[:marketplace.MAX_QUERY_LENGTH]
     cards = marketplace.search_apps(db.session, current_user.workspace_id, query, category)
     return render_page_or_fragment("marketplace/index.html", "results", RESULTS_ID, cards=cards,
-                                   query=query, category=category or "",
-                                   categories=categories)
+                                   query=query, query_max_length=marketplace.MAX_QUERY_LENGTH,
+                                   category=category or "", categories=categories)
 
 
 @bp.route("/<slug>")

@@ -24,7 +24,7 @@ def _render(status: int = 200, headers: dict | None = None, **context):
         context["rules"] = service.list_rules(db.session, workspace)
         context["stats"] = service.delivery_stats(db.session, workspace) if current_user.is_admin else {}
     labels = dict(rule_types=RULE_TYPES, frequencies=FREQUENCIES, audiences=AUDIENCES,
-                  channel_labels=CHANNELS)
+                  channel_labels=CHANNELS, name_max_length=service.NAME_MAX)
     return render_page_or_fragment("notifications/index.html", "notifications_content", CONTENT_ID,
                                    status, headers, active_tab="notifications", **labels, **context)
 

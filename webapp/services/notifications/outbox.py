@@ -143,12 +143,6 @@ def send_due(session: Session, at: datetime | None = None) -> SendDueReport:
     return report
 
 
-def deliver(session: Session, delivery_id: int, may_retry: bool = False) -> str:
-    """Claims one delivery and sends it once. Returns sent / failed / skipped."""
-    outcome = deliver_many(session, [delivery_id], may_retry)
-    return next((status for status, ids in outcome.items() if delivery_id in ids), "skipped")
-
-
 def _claim(session: Session, ids: list[int]) -> list[int]:
     now = utcnow()
     claimed = session.scalars(

@@ -7,25 +7,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from webapp.models import App, Grant, Installation, User, Workspace
-from webapp.services.installations import load_scope_catalogue_for, plan_covers, scope_view
+from webapp.services.installations import ScopeView, load_scope_catalogue_for, scope_view
 from webapp.services.lifecycle import LifecycleError, check_may_consent, grantable_scopes
-
-
-@dataclass(frozen=True)
-class ConsentScope:
-    name: str
-    description: str
-    sensitivity: str
-    plan_needed: str | None  # the plan the workspace lacks for it, None when covered
-    new: bool  # not yet granted, while the user (or workspace) already has a grant
 
 
 @dataclass
 class ConsentView:
     app: App
     workspace: Workspace
-    required: list[ConsentScope] = field(default_factory=list)
-    optional: list[ConsentScope] = field(default_factory=list)
+    required: list[ScopeView] = field(default_factory=list)
+    optional: list[ScopeView] = field(default_factory=list)
     blocking: str | None = None
     reauthentication: bool = False
 
@@ -63,10 +54,7 @@ def consent_view(session: Session, workspace: Workspace, app: App, user: User,
     required = set(app.required_scopes) | set(app.conditional_scopes)
     shown = list(dict.fromkeys([*app.required_scopes, *app.conditional_scopes, *requested_scopes]))
     for name in shown:
-        info = scope_view(name, catalogue)
-        item = ConsentScope(
-            name=info.name, description=info.description, sensitivity=info.sensitivity,
-            plan_needed=None if plan_covers(workspace.plan, info.min_plan) else info.min_plan,
-            new=granted is not None and name not in granted)
+        item = scope_view(name, catalogue, workspace.plan,
+                          new=granted is not None and name not in granted)
         (view.required if name in required else view.optional).append(item)
     return view

@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from datetime import timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from webapp.database import utcnow
-from webapp.models import Grant, Installation, Token
+from webapp.models import Grant, Token
 
 
 def hash_secret(raw: str) -> str:
@@ -31,7 +30,7 @@ def token_is_active(token: Token, grant: Grant | None = None) -> bool:
     grant = grant or token.grant
     if token.revoked_at or token.access_revoked_at or grant.revoked_at:
         return False
-    return token.issued_at + timedelta(seconds=token.expires_in) > utcnow()
+    return token.expires_at > utcnow()
 
 
 def find_active_access_token(session: Session, raw_token: str | None) -> Token | None:
@@ -77,9 +76,3 @@ def revoke_grant_tokens(session: Session, grant_ids: list[int]) -> int:
         update(Token).where(Token.grant_id.in_(grant_ids), Token.revoked_at.is_(None))
         .values(revoked_at=utcnow()).execution_options(synchronize_session="fetch"))
     return result.rowcount or 0
-
-
-def revoke_installation_tokens(session: Session, installation: Installation) -> int:
-    grant_ids = list(session.scalars(select(Grant.id).where(
-        Grant.installation_id == installation.id, Grant.workspace_id == installation.workspace_id)))
-    return revoke_grant_tokens(session, grant_ids)
