@@ -26,7 +26,10 @@ def test_send_due_closes_windows_ended_by_the_given_time_and_twice_sends_nothing
     second = runner.invoke(args=["notifications", "send-due", "--at", "2026-11-03T11:00:00"])
     assert "closed 0 window(s), wrote 0 deliveries" in second.output
     session.expire_all()
-    assert len(session.scalars(select(Delivery)).all()) == 1
+    [row] = session.scalars(select(Delivery)).all()
+    assert (row.recipient_id, row.channel, row.window_start) == (people["super_admin"].id, "email",
+                                                                 at(10))
+    assert [line["app"] for line in row.payload["lines"]] == ["Crm Sync"]
 
 
 def test_send_due_refuses_a_time_that_is_not_iso_8601(app, people):
@@ -51,10 +54,18 @@ def test_the_scheduled_job_is_the_send_due_command(app, session, people, rq_queu
 
     from webapp.database import utcnow
 
-    # A rule made now has no window ended yet.
-    make_rule(session, people, audience="super_admins", channels=["email"], now=utcnow())
-    assert send_due_notifications() == {"relayed": 0, "windows": 0, "deliveries": 0}
+    # A rule made now has no window ended yet (unless an hour ends right now).
+    recent = make_rule(session, people, audience="super_admins", channels=["email"], now=utcnow())
+    before = recent.evaluated_until
+    report = send_due_notifications()
+    session.expire_all()
+    assert report == {"relayed": 0, "deliveries": 0,
+                      "windows": (recent.evaluated_until - before) // timedelta(hours=1)}
     # Made three weeks ago, it catches up on every hour since, each in turn.
-    make_rule(session, people, name="Older", audience="super_admins", channels=["email"],
-              now=utcnow() - timedelta(weeks=3))
-    assert send_due_notifications()["windows"] in (3 * 7 * 24, 3 * 7 * 24 + 1)
+    older = make_rule(session, people, name="Older", audience="super_admins", channels=["email"],
+                      now=utcnow() - timedelta(weeks=3))
+    start = older.evaluated_until
+    windows = send_due_notifications()["windows"]
+    session.expire_all()
+    assert older.evaluated_until <= utcnow() < older.evaluated_until + timedelta(hours=1)
+    assert windows == (older.evaluated_until - start) // timedelta(hours=1) >= 3 * 7 * 24

@@ -86,7 +86,11 @@ def test_a_rule_created_mid_window_starts_with_that_window(session, people, rq_q
     session.commit()
     make_rule(session, people, audience="super_admins", channels=["email"], now=at(10, 40))
     send_due(session, at(11))
-    assert len(deliveries(session)) == 1
+    [row] = deliveries(session)
+    assert (row.recipient_id, row.channel, row.window_start) == (people["super_admin"].id, "email",
+                                                                 at(10))
+    assert [(line["activity"], line["app"], line["actor"]) for line in row.payload["lines"]] == [
+        ("Installed", "Crm Sync", "Bob Admin")]  # the install before the rule, in its window
 
 
 def test_rules_match_their_type_and_their_apps_only(session, people, rq_queue):
@@ -180,6 +184,8 @@ def test_the_unique_key_holds_even_if_a_window_is_closed_twice(session, people, 
     session.commit()
     assert (first, second) == (6, 0)
     assert session.scalar(select(func.count(Delivery.id))) == 6
+    assert sorted((r.recipient_id, r.channel) for r in deliveries(session)) == sorted(
+        (people[p].id, c) for p in ("super_admin", "admin", "user") for c in ("email", "in_app"))
 
 
 def test_windows_follow_the_workspace_timezone(session, people, rq_queue):
@@ -213,3 +219,6 @@ def test_changing_a_rules_reminder_continues_from_where_it_was(session, people, 
     windows = send_due(session, at(0, day=5)).windows
     assert [(w.window_start, w.window_end, w.deliveries) for w in windows] == [
         (at(11), at(0, day=4), 1), (at(0, day=4), at(0, day=5), 0)]
+    [row] = deliveries(session, window_start=at(11))
+    assert row.recipient_id == people["super_admin"].id and row.payload["window"] == "Tue Nov 3, 2026"
+    assert [line["app"] for line in row.payload["lines"]] == ["Crm Sync"]
