@@ -1,6 +1,5 @@
-import re
-
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, login_form_token
+from tests.html import alerts, field
 
 
 def test_every_page_needs_login(app):
@@ -17,16 +16,17 @@ def test_login_with_right_password_reaches_connected_apps(people, browser):
 
 def test_wrong_password_is_refused_with_a_message(people, browser):
     b = browser()
-    token = re.search(r'name="csrf_token" value="([^"]+)"', b.client.get("/login").get_data(as_text=True))[1]
+    token = login_form_token(b.client.get("/login"))
     response = b.client.post("/login", data={"email": people["admin"].email, "password": "nope",
                                              "csrf_token": token})
     assert response.status_code == 401
-    assert "Wrong email or password." in response.get_data(as_text=True)
+    assert alerts(response) == ["Wrong email or password."]
+    assert field(response, "Email")["value"] == people["admin"].email  # kept for the next try
 
 
 def test_repeated_failures_get_429_with_a_clear_message(people, browser):
     b = browser()
-    token = re.search(r'name="csrf_token" value="([^"]+)"', b.client.get("/login").get_data(as_text=True))[1]
+    token = login_form_token(b.client.get("/login"))
     statuses = [b.client.post("/login", data={"email": people["user"].email, "password": "bad",
                                               "csrf_token": token}).status_code for _ in range(6)]
     assert statuses[:5] == [401] * 5
@@ -34,7 +34,7 @@ def test_repeated_failures_get_429_with_a_clear_message(people, browser):
     blocked = b.client.post("/login", data={"email": people["user"].email, "password": PASSWORD,
                                             "csrf_token": token})
     assert blocked.status_code == 429
-    assert "Too many failed attempts" in blocked.get_data(as_text=True)
+    assert alerts(blocked) == ["Too many failed attempts. Wait a minute, then try again."]
 
 
 def test_login_without_csrf_token_is_refused(people, app):
@@ -47,15 +47,16 @@ def test_deactivated_user_cannot_log_in(people, browser, session):
     people["user"].active = False
     session.commit()
     b = browser()
-    token = re.search(r'name="csrf_token" value="([^"]+)"', b.client.get("/login").get_data(as_text=True))[1]
+    token = login_form_token(b.client.get("/login"))
     response = b.client.post("/login", data={"email": people["user"].email, "password": PASSWORD,
                                              "csrf_token": token})
     assert response.status_code == 401
+    assert alerts(response) == ["Wrong email or password."]  # nothing tells the account exists
 
 
 def test_next_parameter_cannot_redirect_off_site(people, browser):
     b = browser()
-    token = re.search(r'name="csrf_token" value="([^"]+)"', b.client.get("/login").get_data(as_text=True))[1]
+    token = login_form_token(b.client.get("/login"))
     response = b.client.post("/login?next=//evil.example/x", data={
         "email": people["admin"].email, "password": PASSWORD, "csrf_token": token})
     assert response.headers["Location"] == "/settings/connected-apps/"

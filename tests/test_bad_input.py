@@ -6,6 +6,7 @@ import base64
 
 import pytest
 
+from tests.html import alerts
 from tests.oauth.conftest import OAuthFlow, basic_auth, client_app  # noqa: F401  (fixture)
 from tests.route_walk import JUNK
 from tests.security_world import build_world, changed_tables, snapshot
@@ -43,18 +44,22 @@ def test_nul_characters_are_refused_with_400_wherever_they_come(session, people,
 def test_authorize_explains_characters_a_request_may_not_carry(people, browser, query):
     response = browser(people["admin"]).get(f"/oauth/authorize?client_id=x&{query}")
     assert response.status_code == 400
-    assert "authorization request is not valid" in response.get_data(as_text=True)
+    assert "authorization request is not valid" in " ".join(alerts(response))
 
 
-@pytest.mark.parametrize("form", [{"rule_id": "9" * 30},
-                                  {"step": "3", "name": "x", "all_apps": "1", "audience": "specific",
-                                   "user_ids": "9" * 30},
-                                  {"step": "3", "name": "x", "all_apps": "1", "audience": "specific",
-                                   "team_ids": "9" * 30}])
-def test_wizard_ids_beyond_an_integer_column_are_refused(session, people, browser, form):
+@pytest.mark.parametrize("form, status, message", [
+    ({"rule_id": "9" * 30}, 404, "This notification does not exist."),
+    ({"step": "3", "name": "x", "all_apps": "1", "audience": "specific", "user_ids": "9" * 30},
+     400, "Users must be ids."),
+    ({"step": "3", "name": "x", "all_apps": "1", "audience": "specific", "team_ids": "9" * 30},
+     400, "Teams must be ids."),
+])
+def test_wizard_ids_beyond_an_integer_column_are_refused(session, people, browser, form, status,
+                                                         message):
     build_world(session, people)
     response = browser(people["admin"]).post("/settings/connected-apps/notifications/wizard", data=form)
-    assert response.status_code in (400, 404)
+    assert response.status_code == status
+    assert alerts(response) == [message]
 
 
 def test_a_body_larger_than_a_megabyte_is_413(session, people, browser, app):

@@ -1,13 +1,13 @@
 """`flask demo seed`: a believable, idempotent demo workspace and its log."""
 from __future__ import annotations
 
-import re
 from collections import Counter
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
+from tests.html import region, terms
 from webapp.database import utcnow
 from webapp.extensions import db
 from webapp.models import (
@@ -196,8 +196,7 @@ def test_every_demo_page_renders_and_the_summary_shows_each_number(demo, session
     _, workspace = demo
     admin = session.scalar(select(User).where(User.email == "admin@example.com"))
     client = browser().sign_in(admin)
-    overview = client.get("/settings/connected-apps/").get_data(as_text=True)
-    numbers = dict(re.findall(r"<dt>([^<]+)</dt>\s*<dd>(\d+)</dd>", overview))
+    numbers = terms(region(client.get("/settings/connected-apps/"), "App summary"))
     for label in ("Connected apps", "Disconnected", "Errors", "Updates available", "Upgrades available"):
         assert int(numbers[label]) > 0, label
     assert client.get("/settings/connected-apps/my-apps").status_code == 200

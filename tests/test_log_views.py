@@ -12,7 +12,6 @@ from tests.conftest import make_app, make_installation, make_user
 from tests.html import (by_role, chosen, column_headers, field, fragment_root, is_full_page,
                         link, one, options, parse, region, table_rows, text_of)
 from tests.page_helpers import statements
-from webapp.extensions import db
 from webapp.services.events import record_event
 
 OVERVIEW = "/settings/connected-apps/"

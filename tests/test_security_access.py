@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 
 from sqlalchemy import select, text
 
+from tests.html import alerts
 from tests.oauth.conftest import SECRET, OAuthFlow, client_app  # noqa: F401  (fixture)
 from tests.route_walk import rules_of, urls_for
 from tests.security_world import (ACME_PRIVATE, WATCHED_TABLES, build_world, changed_tables,
@@ -83,12 +84,15 @@ def test_acme_ids_in_an_outsiders_filters_and_export_show_nothing_of_acme(sessio
     olga = browser(people["outsider"])
     query = urlencode({"app": ledger.id, "user": people["user"].id, "activity": "installed"})
     for url in (f"/settings/connected-apps/?{query}", f"/settings/connected-apps/log.csv?{query}",
-                f"/settings/connected-apps/apps/notes-newt?{query}",
-                f"/settings/connected-apps/log.csv"):
+                f"/settings/connected-apps/apps/notes-newt?{query}"):
         response = olga.get(url)
         body = text_of(response)
-        assert response.status_code < 500
+        assert response.status_code == 400, url
+        assert alerts(response) == ["That user is not part of this workspace."], url
         assert not [s for s in ACME_PRIVATE if s in body], url
+    export = olga.get("/settings/connected-apps/log.csv")
+    assert export.status_code == 200 and export.mimetype == "text/csv"
+    assert not [s for s in ACME_PRIVATE if s in text_of(export)]
     assert "Ledger Lynx" not in text_of(olga.get("/settings/connected-apps/log.csv"))
 
 
