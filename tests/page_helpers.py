@@ -24,10 +24,6 @@ def statements():
         event.remove(db.engine, "before_cursor_execute", remember)
 
 
-def text(response) -> str:
-    return response.get_data(as_text=True)
-
-
 def seed_console(session, people):
     """Acme with installations in every status and flag, a multi-account and an uninstalled app."""
     acme = people["acme"]
