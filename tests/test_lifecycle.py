@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from tests.conftest import make_app, make_user
 from webapp.models import Event, Grant, Installation, Token
 from webapp.services import lifecycle
+from webapp.services.errors import Forbidden
 from webapp.services.lifecycle import LifecycleError
 from webapp.services.summary import app_summary
 
@@ -183,7 +184,7 @@ def test_scope_the_app_does_not_ask_for_is_refused(session, people, sync_app):
 
 
 def test_only_admins_may_connect_an_app_for_the_whole_workspace(session, people, sync_app):
-    with pytest.raises(LifecycleError, match="ask an admin"):
+    with pytest.raises(Forbidden, match="ask an admin"):
         lifecycle.check_may_consent(people["acme"], sync_app, people["user"])
     lifecycle.check_may_consent(people["acme"], sync_app, people["admin"])
     sync_app.install_level = "user"

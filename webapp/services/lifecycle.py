@@ -9,8 +9,8 @@ Decisions worth knowing:
   had) until a new grant replaces them.
 - A reinstall starts a new life: `installed_at`/`installed_by` become the reinstall's (the log keeps
   the earlier installs). For user-level apps they stay those of the first grant of that life.
-- Account-level and multi-account apps act for the whole workspace, so the consent page lets
-  only admins connect them (check_may_consent); each user connects a user-level app for themself.
+- Who may consent is the policy's (services/policy.py): account-level and multi-account apps act
+  for the whole workspace, so only admins connect them; each user connects a user-level app.
 - A new grant while disconnected or expired resolves the token alert as part of its Reconnected
   event (one change, one event); the status is then error if other alerts are still open.
   Uninstalling resolves every open alert within its Uninstalled event.
@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from webapp.database import utcnow
 from webapp.models import App, Grant, HealthCheck, Installation, User, Workspace
 from webapp.models.workspace import plan_rank
-from webapp.services import alerts
+from webapp.services import alerts, policy
 from webapp.services.events import record_event
 from webapp.services.installations import (compute_flags, load_scope_catalogue_for, plan_covers,
                                            scope_groups)
@@ -106,13 +106,8 @@ def grantable_scopes(session: Session, workspace: Workspace, app: App,
 
 
 def check_may_consent(workspace: Workspace, app: App, user: User) -> None:
-    """The consent page's policy: anyone connects a user-level app for themself; an app that acts
-    for the whole workspace (account or multi-account) is connected by an admin."""
-    if user.workspace_id != workspace.id:
-        raise LifecycleError("You can only connect apps to your own workspace.")
-    if app.install_level != "user" and not user.is_admin:
-        raise LifecycleError(f"{app.name} connects to the whole workspace: ask an admin to "
-                             "connect it.")
+    """Raises Forbidden unless the policy lets the user consent (see policy.consent_actions)."""
+    policy.consent_actions(workspace, app, user).require(policy.Action.CONSENT)
 
 
 def consent(session: Session, workspace: Workspace, app: App, user: User,

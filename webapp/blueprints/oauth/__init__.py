@@ -10,6 +10,7 @@ from flask import Blueprint, current_app, jsonify, render_template, request
 from flask_login import current_user, login_required
 
 from webapp.extensions import csrf, db
+from webapp.services.errors import DomainError
 from webapp.services.lifecycle import LifecycleError, check_may_consent, consent
 from webapp.services.oauth.consent import consent_view
 from webapp.services.oauth.server import (authorization_server, init_oauth, server_metadata,
@@ -83,7 +84,7 @@ def authorize():
     try:
         check_may_consent(workspace, app, current_user)
         grant.request.console_grant = consent(db.session, workspace, app, current_user, scopes)
-    except LifecycleError as error:
+    except (LifecycleError, DomainError) as error:
         db.session.rollback()
         view.blocking = str(error)
         return render_template("oauth/consent.html", view=view), 400, NO_STORE

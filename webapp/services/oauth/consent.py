@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from webapp.models import App, Grant, Installation, User, Workspace
+from webapp.services.errors import DomainError
 from webapp.services.installations import ScopeView, load_scope_catalogue_for, scope_view
 from webapp.services.lifecycle import LifecycleError, check_may_consent, grantable_scopes
 
@@ -46,7 +47,7 @@ def consent_view(session: Session, workspace: Workspace, app: App, user: User,
     try:
         check_may_consent(workspace, app, user)
         grantable_scopes(session, workspace, app, requested_scopes)
-    except LifecycleError as error:
+    except (LifecycleError, DomainError) as error:
         view.blocking = str(error)
     granted = _already_granted(session, workspace, app, user)
     view.reauthentication = granted is not None
