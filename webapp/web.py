@@ -7,10 +7,11 @@ from flask import Flask, abort, render_template, request
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
 from sqlalchemy import select
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, default_exceptions
 
 from webapp.extensions import db, htmx, login_manager
 from webapp.models import User
+from webapp.services.errors import DomainError
 from webapp.services.formatting import register_filters
 
 
@@ -68,3 +69,10 @@ def register_web(app: Flask) -> None:
         if htmx:
             return render_template("_error_fragment.html", error=error), error.code
         return render_template("error.html", error=error), error.code
+
+    @app.errorhandler(DomainError)
+    def domain_error(error: DomainError):
+        # A refusal from the services (e.g. the policy's Forbidden or Conflict) answers like the
+        # HTTP error of its status, with its message for people.
+        db.session.rollback()
+        return http_error(default_exceptions[error.status](description=error.message))

@@ -1,7 +1,8 @@
 """Lifecycle actions of the app page: uninstall, disconnect, sync settings, a user's own connection.
 
 Every route is a POST (CSRF-checked), fetches the installation through the user's workspace (404
-for anyone else's), checks the role on the server, and commits the lifecycle step with its event.
+for anyone else's), asks the policy whether this user may do it now (403 for the role, 409 for
+the state), and commits the lifecycle step with its event.
 """
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ from flask_login import current_user, login_required
 from webapp.blueprints.connected_apps import bp
 from webapp.extensions import db, htmx
 from webapp.models import Grant, Installation
-from webapp.services import connections, installations, lifecycle
-from webapp.web import admin_required
+from webapp.services import connections, installations, lifecycle, policy
+from webapp.services.policy import Action
 
 SYNC_VALUES = {"on": True, "off": False}
 
@@ -23,13 +24,17 @@ def page_context(installation: Installation) -> dict:
     installed = installation.state == "installed"
     people = (connections.user_connections(db.session, installation)
               if installed and app.install_level == "user" else [])
+    my_connection = next((c for c in people if c.user.id == current_user.id), None)
+    reauth_scopes = (lifecycle.scopes_for_reauthentication(db.session, installation)
+                     if installed else [])
     return {
-        "can_manage": current_user.is_admin,
+        "actions": policy.installation_actions(installation, current_user,
+                                               connected_myself=my_connection is not None,
+                                               new_scopes=bool(reauth_scopes)),
         "install_link": connections.install_link(app, current_user.workspace.slug),
-        "reauth_scopes": (lifecycle.scopes_for_reauthentication(db.session, installation)
-                          if installed else []),
+        "reauth_scopes": reauth_scopes,
         "connections": people,
-        "my_connection": next((c for c in people if c.user.id == current_user.id), None),
+        "my_connection": my_connection,
     }
 
 
@@ -39,12 +44,15 @@ def install_link_for_current_workspace(app) -> str | None:
     return connections.install_link(app, current_user.workspace.slug)
 
 
-def may_install(app) -> bool:
-    """Admins install for the workspace; anyone connects a user-level app for themself."""
-    return bool(app.install_url) and (current_user.is_admin or app.install_level == "user")
-
-
-bp.add_app_template_global(may_install, "may_install")
+def _require(installation: Installation, action: Action) -> None:
+    """Raises the policy's refusal of `action` for the current user (Forbidden or Conflict)."""
+    installed = installation.state == "installed"
+    user_level = installation.app.install_level == "user"
+    connected = installed and user_level and connections.user_has_grant(
+        db.session, installation.workspace_id, installation.app_id, current_user.id)
+    new_scopes = installed and bool(lifecycle.scopes_for_reauthentication(db.session, installation))
+    policy.installation_actions(installation, current_user, connected_myself=connected,
+                                new_scopes=new_scopes).require(action)
 
 
 def _installation(slug: str) -> Installation:
@@ -71,9 +79,10 @@ def _refused(error: lifecycle.LifecycleError):
 
 
 @bp.post("/apps/<slug>/uninstall")
-@admin_required
+@login_required
 def uninstall(slug: str):
     installation = _installation(slug)
+    _require(installation, Action.UNINSTALL)
     try:
         lifecycle.uninstall(db.session, installation, current_user._get_current_object())
     except lifecycle.LifecycleError as error:
@@ -83,9 +92,10 @@ def uninstall(slug: str):
 
 
 @bp.post("/apps/<slug>/disconnect")
-@admin_required
+@login_required
 def disconnect(slug: str):
     installation = _installation(slug)
+    _require(installation, Action.DISCONNECT)
     try:
         lifecycle.disconnect(db.session, installation, current_user._get_current_object(),
                              "admin_disconnected")
@@ -96,17 +106,16 @@ def disconnect(slug: str):
 
 
 @bp.post("/apps/<slug>/sync/<key>")
-@admin_required
+@login_required
 def set_sync(slug: str, key: str):
     installation = _installation(slug)
+    _require(installation, Action.CHANGE_SYNC)
     setting = next((s for s in installation.app.sync_settings or [] if s.get("key") == key), None)
     if setting is None:
         abort(404, description="This app has no such sync setting.")
     enabled = SYNC_VALUES.get(request.form.get("enabled", ""))
     if enabled is None:
         abort(400, description="Choose whether to turn the setting on or off.")
-    if installation.state != "installed":
-        abort(409, description=f"{installation.app.name} is not installed.")
     try:
         lifecycle.set_sync(db.session, installation, key, enabled,
                            current_user._get_current_object())
@@ -127,8 +136,8 @@ def disconnect_my_connection(slug: str, grant_id: int):
             or grant.workspace_id != current_user.workspace_id
             or installation.app.install_level != "user"):
         abort(404, description="There is no such connection.")
-    if grant.user_id != current_user.id:
-        abort(403, description="You can only disconnect your own connection.")
+    policy.require_own_connection(grant, current_user)
+    _require(installation, Action.DISCONNECT_MY_CONNECTION)
     try:
         lifecycle.disconnect_user_grant(db.session, installation, current_user._get_current_object())
     except lifecycle.LifecycleError as error:
