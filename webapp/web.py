@@ -1,10 +1,7 @@
-"""Request-level glue shared by every blueprint: login loading, roles, fragments, errors."""
+"""Request-level glue shared by every blueprint: login loading, fragments, errors."""
 from __future__ import annotations
 
-from functools import wraps
-
-from flask import Flask, abort, render_template, request
-from flask_login import current_user
+from flask import Flask, render_template, request
 from jinja2_fragments.flask import render_block
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException, default_exceptions
@@ -13,20 +10,6 @@ from webapp.extensions import db, htmx, login_manager
 from webapp.models import User
 from webapp.services.errors import DomainError
 from webapp.services.formatting import register_filters
-
-
-def admin_required(view):
-    """Role check on the server: only super admins and admins may call the view."""
-
-    @wraps(view)
-    def wrapper(*args, **kwargs):
-        if not current_user.is_authenticated:
-            return login_manager.unauthorized()
-        if not current_user.is_admin:
-            abort(403, description="Only admins can do this.")
-        return view(*args, **kwargs)
-
-    return wrapper
 
 
 def htmx_targets(element_id: str) -> bool:

@@ -7,8 +7,10 @@ from flask_login import current_user, login_required
 from webapp.blueprints.notifications import bp
 from webapp.extensions import db
 from webapp.models.notification import AUDIENCES, CHANNELS, FREQUENCIES, RULE_TYPES
+from webapp.services import policy
 from webapp.services.notifications import rules as service
-from webapp.web import admin_required, render_page_or_fragment
+from webapp.services.policy import Action
+from webapp.web import render_page_or_fragment
 
 CONTENT_ID = "notifications-content"
 TAB_URL = "/settings/connected-apps/notifications"
@@ -19,14 +21,17 @@ INVALID = 422
 def _render(status: int = 200, headers: dict | None = None, **context):
     """The tab page, or only its content block when htmx targets it."""
     workspace = current_user.workspace
+    actions = policy.notification_actions(current_user)
     context.setdefault("wizard", None)
     if context["wizard"] is None:
         context["rules"] = service.list_rules(db.session, workspace)
-        context["stats"] = service.delivery_stats(db.session, workspace) if current_user.is_admin else {}
+        context["stats"] = (service.delivery_stats(db.session, workspace)
+                            if Action.MANAGE_NOTIFICATION in actions else {})
     labels = dict(rule_types=RULE_TYPES, frequencies=FREQUENCIES, audiences=AUDIENCES,
                   channel_labels=CHANNELS, name_max_length=service.NAME_MAX)
     return render_page_or_fragment("notifications/index.html", "notifications_content", CONTENT_ID,
-                                   status, headers, active_tab="notifications", **labels, **context)
+                                   status, headers, active_tab="notifications", actions=actions,
+                                   **labels, **context)
 
 
 def _wizard(data: service.RuleForm, step: int, rule=None, errors=None) -> dict:
@@ -45,9 +50,14 @@ def index():
     return _render()
 
 
+def _require(action: Action) -> None:
+    policy.notification_actions(current_user).require(action)
+
+
 @bp.route("/settings/connected-apps/notifications/new")
-@admin_required
+@login_required
 def new_rule():
+    _require(Action.CREATE_NOTIFICATION)
     return _render(wizard=_wizard(service.RuleForm(), 1))
 
 
@@ -59,16 +69,19 @@ def _rule_or_404(rule_id: int):
 
 
 @bp.route("/settings/connected-apps/notifications/<int:rule_id>/manage")
-@admin_required
+@login_required
 def manage_rule(rule_id: int):
+    _require(Action.MANAGE_NOTIFICATION)
     rule = _rule_or_404(rule_id)
     return _render(wizard=_wizard(service.RuleForm.from_rule(rule), 1, rule))
 
 
 @bp.route("/settings/connected-apps/notifications/wizard", methods=["POST"])
-@admin_required
+@login_required
 def wizard():
     """One POST per Back / Next / Apply; every field travels along, so nothing entered is lost."""
+    _require(Action.MANAGE_NOTIFICATION if request.form.get("rule_id")
+             else Action.CREATE_NOTIFICATION)
     workspace = current_user.workspace
     rule = None
     if request.form.get("rule_id"):
@@ -104,8 +117,9 @@ def wizard():
 
 
 @bp.route("/settings/connected-apps/notifications/<int:rule_id>", methods=["DELETE"])
-@admin_required
+@login_required
 def delete_rule(rule_id: int):
+    _require(Action.DELETE_NOTIFICATION)
     rule = _rule_or_404(rule_id)
     service.delete_rule(db.session, rule)
     db.session.commit()
