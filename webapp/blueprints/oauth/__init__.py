@@ -11,19 +11,18 @@ from flask_login import current_user, login_required
 
 from webapp.extensions import csrf, db
 from webapp.services.errors import DomainError
+from webapp.services.links import ConsoleLinks
 from webapp.services.lifecycle import LifecycleError, check_may_consent, consent
 from webapp.services.oauth.consent import consent_view
-from webapp.services.oauth.server import (authorization_server, init_oauth, server_metadata,
-                                          with_iss)
+from webapp.services.oauth.server import ConsoleAuthorizationServer, server_metadata, with_iss
 
 bp = Blueprint("oauth", __name__)
-bp.record_once(lambda state: init_oauth(state.app))
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
-def _issuer() -> str:
-    return current_app.config["PUBLIC_URL"]
+def _server() -> ConsoleAuthorizationServer:
+    return current_app.extensions["oauth_server"]
 
 
 def _problem(message: str, status: int = 400):
@@ -34,14 +33,14 @@ def _problem(message: str, status: int = 400):
 
 def _redirect_with_iss(response):
     if response.status_code in (301, 302, 303) and response.headers.get("Location"):
-        response.headers["Location"] = with_iss(response.headers["Location"], _issuer())
+        response.headers["Location"] = with_iss(response.headers["Location"], _server().issuer)
     response.headers.update(NO_STORE)
     return response
 
 
 def _error(error: OAuth2Error):
     if error.redirect_uri:  # only ever set once the redirect URI matched the client's exactly
-        return _redirect_with_iss(authorization_server.handle_error_response(None, error))
+        return _redirect_with_iss(_server().handle_error_response(None, error))
     description = error.get_error_description() or error.error
     return _problem(f"This app's authorization request is not valid: {description}")
 
@@ -62,7 +61,7 @@ def authorize():
         return _problem("This app's authorization request is not valid: "
                         f"{name!r} holds characters a request may not carry.")
     try:
-        grant = authorization_server.get_consent_grant(end_user=current_user)
+        flow = _server().get_consent_grant(end_user=current_user)
     except OAuth2Error as error:
         return _error(error)
     except ValueError:  # Authlib refuses to quote a value with '"' or '\\' in its error description
@@ -73,23 +72,22 @@ def authorize():
     if asked_for and asked_for != workspace.slug:
         return _problem(f"This request is for another workspace than yours ({workspace.name}). "
                         "Log in with an account of that workspace to connect the app.")
-    app = grant.client.app
-    scopes = grant.request.scope.split()
+    app = flow.client.app
+    scopes = flow.request.scope.split()
     view = consent_view(db.session, workspace, app, current_user, scopes)
     if request.method == "GET":
         return render_template("oauth/consent.html", view=view), 200, NO_STORE
     if request.form.get("decision") != "connect":
-        response = authorization_server.create_authorization_response(grant_user=None, grant=grant)
+        response = _server().create_authorization_response(grant_user=None, grant=flow)
         return _redirect_with_iss(response)
     try:
         check_may_consent(workspace, app, current_user)
-        grant.request.console_grant = consent(db.session, workspace, app, current_user, scopes)
+        grant = consent(db.session, workspace, app, current_user, scopes)
     except (LifecycleError, DomainError) as error:
         db.session.rollback()
         view.blocking = str(error)
         return render_template("oauth/consent.html", view=view), 400, NO_STORE
-    response = authorization_server.create_authorization_response(grant_user=current_user,
-                                                                  grant=grant)
+    response = flow.issue_code(grant)
     if "code=" in response.headers.get("Location", ""):
         db.session.commit()
     else:
@@ -107,21 +105,21 @@ def _endpoint_response(response):
 @bp.post("/oauth/token")
 @csrf.exempt
 def token():
-    return _endpoint_response(authorization_server.create_token_response())
+    return _endpoint_response(_server().create_token_response())
 
 
 @bp.post("/oauth/revoke")
 @csrf.exempt
 def revoke():
-    return _endpoint_response(authorization_server.create_endpoint_response("revocation"))
+    return _endpoint_response(_server().create_endpoint_response("revocation"))
 
 
 @bp.post("/oauth/introspect")
 @csrf.exempt
 def introspect():
-    return _endpoint_response(authorization_server.create_endpoint_response("introspection"))
+    return _endpoint_response(_server().create_endpoint_response("introspection"))
 
 
 @bp.get("/.well-known/oauth-authorization-server")
 def metadata():
-    return jsonify(server_metadata(_issuer()))
+    return jsonify(server_metadata(db.session, ConsoleLinks(_server().issuer)))

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from webapp.extensions import db
 from webapp.models import App
 from webapp.models.app import INSTALL_LEVELS
 from webapp.services.oauth.tokens import secret_matches
@@ -66,16 +66,12 @@ class OAuthClient:
         return grant_type in GRANT_TYPES
 
 
-def query_client(client_id: str | None) -> OAuthClient | None:
+def find_client(session: Session, client_id: str | None) -> OAuthClient | None:
     """Only apps that can be installed through OAuth are clients: an install level and at least
-    one registered redirect URI. Resource servers are clients of the introspection endpoint."""
+    one registered redirect URI."""
     if not client_id:
         return None
-    app = db.session.scalar(select(App).where(App.client_id == client_id))
-    if app is None:
-        from webapp.services.resource_servers import resource_server_client
-
-        return resource_server_client(db.session, client_id)
-    if app.install_level not in INSTALL_LEVELS or not app.redirect_uris:
+    app = session.scalar(select(App).where(App.client_id == client_id))
+    if app is None or app.install_level not in INSTALL_LEVELS or not app.redirect_uris:
         return None
     return OAuthClient(app)

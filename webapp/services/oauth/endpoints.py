@@ -1,19 +1,34 @@
 """Token revocation (RFC 7009) and introspection (RFC 7662), client-authenticated."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from authlib.oauth2.rfc6749.errors import InvalidGrantError
 from authlib.oauth2.rfc7009 import RevocationEndpoint as _RevocationEndpoint
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint as _IntrospectionEndpoint
 
 from webapp.database import utcnow
-from webapp.extensions import db
 from webapp.models import Token, User, Workspace
+from webapp.services.lifecycle import revoke_grant
 from webapp.services.oauth.tokens import find_token_by_any, refresh_token_is_active, token_is_active
-from webapp.services.queue import usage_redis
 from webapp.services.resource_servers import is_resource_server
 from webapp.services.usage.counting import count_introspection
 
 CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+
+
+@dataclass(frozen=True)
+class PresentedToken:
+    """A token row and which of its two secrets the app presented."""
+
+    token: Token
+    kind: str  # "access_token" or "refresh_token"
+
+
+def _presented(session, request) -> PresentedToken | None:
+    token, kind = find_token_by_any(session, request.form["token"],
+                                    request.form.get("token_type_hint"))
+    return None if token is None else PresentedToken(token, kind)
 
 
 class RevocationEndpoint(_RevocationEndpoint):
@@ -26,23 +41,18 @@ class RevocationEndpoint(_RevocationEndpoint):
 
     CLIENT_AUTH_METHODS = CLIENT_AUTH_METHODS
 
-    def authenticate_token(self, request, client):
+    def authenticate_token(self, request, client) -> PresentedToken | None:
         self.check_params(request, client)
-        token, kind = find_token_by_any(db.session, request.form["token"],
-                                        request.form.get("token_type_hint"))
-        if token is None:
-            return None
-        if not token.check_client(client):
+        presented = _presented(self.server.session, request)
+        if presented is not None and not presented.token.check_client(client):
             raise InvalidGrantError("The token was not issued to this client.")
-        request.presented_kind = kind
-        return token
+        return presented
 
-    def revoke_token(self, token: Token, request) -> None:
-        from webapp.services.lifecycle import revoke_grant
-
-        if request.presented_kind == "refresh_token" and refresh_token_is_active(token):
-            revoke_grant(db.session, token.grant_id, reason="revoked_by_app")
-        if request.presented_kind == "refresh_token":
+    def revoke_token(self, presented: PresentedToken, request) -> None:
+        token = presented.token
+        if presented.kind == "refresh_token":
+            if refresh_token_is_active(token):
+                revoke_grant(self.server.session, token.grant_id, reason="revoked_by_app")
             token.revoked_at = token.revoked_at or utcnow()
         else:
             token.access_revoked_at = token.access_revoked_at or utcnow()
@@ -55,26 +65,27 @@ class IntrospectionEndpoint(_IntrospectionEndpoint):
 
     CLIENT_AUTH_METHODS = CLIENT_AUTH_METHODS
 
-    def authenticate_token(self, request, client):
+    def authenticate_token(self, request, client) -> PresentedToken | None:
         self.check_params(request, client)
-        token, kind = find_token_by_any(db.session, request.form["token"],
-                                        request.form.get("token_type_hint"))
-        if token is None or not self.check_permission(token, client, request):
+        presented = _presented(self.server.session, request)
+        if presented is None or not self.check_permission(presented.token, client, request):
             return None
-        if kind == "refresh_token":
-            active = refresh_token_is_active(token)
+        if presented.kind == "refresh_token":
+            active = refresh_token_is_active(presented.token)
         else:
-            active = token_is_active(token)
-        if active and kind == "access_token" and is_resource_server(client):
-            count_introspection(usage_redis(), token, request.form.get("scope"), utcnow())
-        return (token, kind) if active else None
+            active = token_is_active(presented.token)
+        if active and presented.kind == "access_token" and is_resource_server(client):
+            count_introspection(self.server.usage_redis(), presented.token,
+                                request.form.get("scope"), utcnow())
+        return presented if active else None
 
-    def create_introspection_payload(self, found) -> dict:
-        if not found:
+    def create_introspection_payload(self, presented: PresentedToken | None) -> dict:
+        if presented is None:
             return {"active": False}
-        token, kind = found
-        workspace = db.session.get(Workspace, token.workspace_id)
-        user = db.session.get(User, token.user_id)
+        token, kind = presented.token, presented.kind
+        session = self.server.session
+        workspace = session.get(Workspace, token.workspace_id)
+        user = session.get(User, token.user_id)
         expires = token.refresh_expires_at if kind == "refresh_token" else token.expires_at
         payload = {
             "active": True,

@@ -1,79 +1,101 @@
 """The authorization server: Authlib's Flask integration wired to our models.
 
+One server per app, built by create_app and kept in `app.extensions["oauth_server"]`; it reaches
+the database through the session it is given and takes its issuer from the app's settings.
+
 Tokens: access tokens live an hour, refresh tokens rotate on every use and expire after 90 days
-unused. Only the authorization code grant (with PKCE S256) and the refresh token grant exist: an
+unused. Only the authorization code flow (with PKCE S256) and the refresh token flow exist: an
 implicit or password request is refused (unsupported_response_type / unsupported_grant_type).
 """
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from authlib.common.security import generate_token
 from authlib.integrations.flask_oauth2 import AuthorizationServer
-from flask import Flask, current_app
+from authlib.oauth2.rfc6750 import BearerTokenGenerator
+from redis import Redis
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from webapp.database import utcnow
-from webapp.extensions import db
 from webapp.models import Grant, Scope, Token
-from webapp.services.oauth.clients import SECRET_AUTH_METHODS, query_client
+from webapp.services.links import ConsoleLinks
+from webapp.services.oauth.clients import SECRET_AUTH_METHODS, OAuthClient, find_client
 from webapp.services.oauth.endpoints import IntrospectionEndpoint, RevocationEndpoint
-from webapp.services.oauth.grants import (AuthorizationCodeGrant, RefreshTokenGrant,
-                                          StrictCodeChallenge)
+from webapp.services.oauth.flows import (AuthorizationCodeFlow, RefreshTokenFlow,
+                                         StrictCodeChallenge)
 from webapp.services.oauth.tokens import hash_secret
+from webapp.services.resource_servers import ResourceServerClient, resource_server_client
 from webapp.services.scopes import default_scope_catalogue
 
 ACCESS_TOKEN_LIFETIME = 3600
 REFRESH_TOKEN_LIFETIME = timedelta(days=90)
 
 
-def save_token(token: dict, request) -> Token:
-    """Stores a newly issued token pair, hashed, on the grant it came from."""
-    code = getattr(request, "authorization_code", None)
-    previous: Token | None = getattr(request, "refresh_token", None)
-    if code is not None:
-        grant_id, code_id = code.grant_id, code.id
-    else:
-        # A rotated token keeps its code, so that a replayed code also revokes its descendants.
-        grant_id, code_id = previous.grant_id, previous.code_id
-    grant = db.session.get(Grant, grant_id)
-    now = utcnow()
-    refresh = token.get("refresh_token")
-    row = Token(grant_id=grant_id, code_id=code_id, app_id=grant.app_id,
-                workspace_id=grant.workspace_id, user_id=grant.user_id,
-                access_token_hash=hash_secret(token["access_token"]),
-                refresh_token_hash=hash_secret(refresh) if refresh else None,
-                scope=token.get("scope", ""), issued_at=now, expires_in=token["expires_in"],
-                refresh_expires_at=now + REFRESH_TOKEN_LIFETIME if refresh else None)
-    db.session.add(row)
-    db.session.flush()
-    return row
+def _bearer_tokens() -> BearerTokenGenerator:
+    return BearerTokenGenerator(
+        access_token_generator=lambda **_: generate_token(42),
+        refresh_token_generator=lambda **_: generate_token(48),
+        expires_generator=ACCESS_TOKEN_LIFETIME)
 
 
 class ConsoleAuthorizationServer(AuthorizationServer):
+    """`session` is the app's (scoped) database session; `config` its settings, read when a
+    request needs the issuer, so that a changed PUBLIC_URL applies at once; `usage_redis` gives
+    the connection introspections are counted on (None: not counted)."""
+
+    def __init__(self, session: Session, config: Mapping,
+                 usage_redis: Callable[[], Redis | None] = lambda: None):
+        super().__init__()
+        self.session = session
+        self.config = config
+        self.usage_redis = usage_redis
+        # Authlib's flows log every issued token in clear at DEBUG: keep them quiet even when
+        # the rest of the deployment logs at DEBUG (secrets are never logged).
+        logging.getLogger("authlib.oauth2.rfc6749.grants").setLevel(logging.INFO)
+        self.register_token_generator("default", _bearer_tokens())
+        self.register_grant(AuthorizationCodeFlow, [StrictCodeChallenge(required=True)])
+        self.register_grant(RefreshTokenFlow)
+        self.register_endpoint(RevocationEndpoint)
+        self.register_endpoint(IntrospectionEndpoint)
+
     @property
     def issuer(self) -> str:
-        return current_app.config["PUBLIC_URL"]
+        return self.config["PUBLIC_URL"]
 
+    def query_client(self, client_id: str | None) -> OAuthClient | ResourceServerClient | None:
+        """An app installable through OAuth, or a resource server (a client of the
+        introspection endpoint only)."""
+        if not client_id:
+            return None
+        return (find_client(self.session, client_id)
+                or resource_server_client(self.session, client_id))
 
-authorization_server = ConsoleAuthorizationServer()
-
-
-def init_oauth(app: Flask) -> None:
-    # Authlib's grants log every issued token in clear at DEBUG: keep them quiet even when the
-    # rest of the deployment logs at DEBUG (secrets are never logged).
-    logging.getLogger("authlib.oauth2.rfc6749.grants").setLevel(logging.INFO)
-    app.config.setdefault("OAUTH2_REFRESH_TOKEN_GENERATOR", True)
-    app.config.setdefault("OAUTH2_TOKEN_EXPIRES_IN", {"authorization_code": ACCESS_TOKEN_LIFETIME,
-                                                      "refresh_token": ACCESS_TOKEN_LIFETIME})
-    server = authorization_server
-    server.init_app(app, query_client=query_client, save_token=save_token)
-    if not server._authorization_grants:  # the server is module-level; register once
-        server.register_grant(AuthorizationCodeGrant, [StrictCodeChallenge(required=True)])
-        server.register_grant(RefreshTokenGrant)
-        server.register_endpoint(RevocationEndpoint)
-        server.register_endpoint(IntrospectionEndpoint)
+    def save_token(self, token: dict, request) -> Token:
+        """Stores a newly issued token pair, hashed, on the grant it came from."""
+        code = request.authorization_code
+        previous: Token | None = request.refresh_token
+        if code is not None:
+            grant_id, code_id = code.grant_id, code.id
+        else:
+            # A rotated token keeps its code, so that a replayed code also revokes its descendants.
+            grant_id, code_id = previous.grant_id, previous.code_id
+        grant = self.session.get(Grant, grant_id)
+        now = utcnow()
+        refresh = token.get("refresh_token")
+        row = Token(grant_id=grant_id, code_id=code_id, app_id=grant.app_id,
+                    workspace_id=grant.workspace_id, user_id=grant.user_id,
+                    access_token_hash=hash_secret(token["access_token"]),
+                    refresh_token_hash=hash_secret(refresh) if refresh else None,
+                    scope=token.get("scope", ""), issued_at=now, expires_in=token["expires_in"],
+                    refresh_expires_at=now + REFRESH_TOKEN_LIFETIME if refresh else None)
+        self.session.add(row)
+        self.session.flush()
+        return row
 
 
 def with_iss(location: str, issuer: str) -> str:
@@ -83,17 +105,17 @@ def with_iss(location: str, issuer: str) -> str:
     return urlunsplit(parts._replace(query=urlencode(query)))
 
 
-def server_metadata(public_url: str) -> dict:
+def server_metadata(session: Session, links: ConsoleLinks) -> dict:
     """RFC 8414 authorization server metadata."""
-    scopes = list(db.session.scalars(select(Scope.name).order_by(Scope.name)))
+    scopes = list(session.scalars(select(Scope.name).order_by(Scope.name)))
     if not scopes:  # before anything was registered: the catalogue that registration will load
         scopes = sorted(entry["name"] for entry in default_scope_catalogue())
     return {
-        "issuer": public_url,
-        "authorization_endpoint": f"{public_url}/oauth/authorize",
-        "token_endpoint": f"{public_url}/oauth/token",
-        "revocation_endpoint": f"{public_url}/oauth/revoke",
-        "introspection_endpoint": f"{public_url}/oauth/introspect",
+        "issuer": links.public_url,
+        "authorization_endpoint": links.oauth_authorize(),
+        "token_endpoint": links.oauth_token(),
+        "revocation_endpoint": links.oauth_revoke(),
+        "introspection_endpoint": links.oauth_introspect(),
         "scopes_supported": scopes,
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
