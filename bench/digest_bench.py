@@ -161,8 +161,9 @@ def main() -> int:
         os.environ.update(env)
 
         from webapp import create_app
-        from webapp.extensions import db
+        from webapp.extensions import db, work_queue
         from webapp.services.notifications.outbox import JOB_SIZE, send_due
+        from webapp.services.notifications.settings import NotificationSettings
         from webapp.services.notifications.windows import next_window_start, workspace_zone
 
         app = create_app()
@@ -172,8 +173,9 @@ def main() -> int:
 
             rule = db.session.scalar(db.select(NotificationRule))
             window_end = next_window_start(rule.evaluated_until, "hour", workspace_zone("UTC"))
+            settings = NotificationSettings.from_config(app.config)
             started = time.perf_counter()
-            report = send_due(db.session, window_end)
+            report = send_due(db.session, settings, work_queue(), window_end)
             close_seconds = time.perf_counter() - started
             db.session.remove()
         print(f"closed the window: {report.deliveries} deliveries written and queued as "

@@ -46,10 +46,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     ext.limiter.init_app(app)
 
     from webapp.services.oauth.server import ConsoleAuthorizationServer
-    from webapp.services.queue import usage_redis
 
     app.extensions["oauth_server"] = ConsoleAuthorizationServer(ext.db.session, app.config,
-                                                                usage_redis=usage_redis)
+                                                                usage_redis=ext.usage_redis)
 
     from webapp.blueprints import register_blueprints
     from webapp.cli import register_cli

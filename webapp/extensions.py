@@ -1,4 +1,6 @@
-"""Extensions created unbound; create_app() binds them."""
+"""Extensions created unbound; create_app() binds them. The app's Redis clients are made on
+first use, from its REDIS_URL."""
+from flask import current_app
 from flask_htmx import HTMX
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -6,6 +8,8 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
+from redis import Redis
+from rq import Queue
 
 from webapp.database import Base
 
@@ -15,3 +19,29 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 htmx = HTMX()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+QUEUE_NAMES = ("default",)
+
+
+def redis_connection() -> Redis:
+    connection = current_app.extensions.get("redis")
+    if connection is None:
+        # Short timeouts: with Redis down, pages and commands go on and deliveries wait.
+        connection = Redis.from_url(current_app.config["REDIS_URL"], socket_connect_timeout=1,
+                                    socket_timeout=5)
+        current_app.extensions["redis"] = connection
+    return connection
+
+
+def work_queue(name: str = "default") -> Queue:
+    return Queue(name, connection=redis_connection())
+
+
+def usage_redis() -> Redis | None:
+    """The connection API calls are counted on, with short timeouts: a Redis that hangs delays an
+    introspection by at most a quarter of a second, then counting pauses (see usage.counting).
+    A benchmark sets it to None to measure without counting."""
+    if "usage_redis" not in current_app.extensions:
+        current_app.extensions["usage_redis"] = Redis.from_url(
+            current_app.config["REDIS_URL"], socket_connect_timeout=0.25, socket_timeout=0.25)
+    return current_app.extensions["usage_redis"]

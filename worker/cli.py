@@ -5,7 +5,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from webapp.services.queue import QUEUE_NAMES, redis_connection
+from webapp.extensions import QUEUE_NAMES, redis_connection
 
 
 @click.command("worker")

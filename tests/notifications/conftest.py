@@ -7,11 +7,18 @@ from dataclasses import dataclass, field
 
 import pytest
 from aiosmtpd.controller import Controller
+from flask import current_app
 from rq import Queue
 
-from webapp.extensions import db
-from webapp.services.queue import QUEUE_NAMES, redis_connection
+from webapp.extensions import QUEUE_NAMES, db, redis_connection
+from webapp.services.notifications.settings import NotificationSettings
 from tests.conftest import make_app, make_installation
+
+
+def app_settings() -> NotificationSettings:
+    """The settings the command line and the worker's jobs hand the notification services: the
+    current app's config as it is now (smtp_sink and rq_queue change it)."""
+    return NotificationSettings.from_config(current_app.config)
 
 
 def free_port() -> int:

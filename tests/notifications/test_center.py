@@ -3,10 +3,12 @@ import re
 
 from sqlalchemy import select
 
+from webapp.extensions import work_queue
 from webapp.models import InAppNotification
 from webapp.services import lifecycle
 from webapp.services.notifications.outbox import deliver_many, send_due
 from tests.conftest import make_app
+from tests.notifications.conftest import app_settings
 from tests.html import (accessible_name, button, by_role, fragment_root, is_full_page, parse, popup,
                         text_of)
 from tests.notifications.test_digest import at, deliveries, make_rule
@@ -18,8 +20,8 @@ def notify_everyone(session, people, slugs=("crm-sync",)):
         app = make_app(session, slug)
         lifecycle.consent(session, people["acme"], app, people["admin"], ["contacts.read"], now=at(10, 20))
     session.commit()
-    send_due(session, at(11))
-    deliver_many(session, [row.id for row in deliveries(session)])
+    send_due(session, app_settings(), work_queue(), at(11))
+    deliver_many(session, app_settings(), [row.id for row in deliveries(session)])
 
 
 def badge(response) -> int | None:

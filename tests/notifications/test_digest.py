@@ -3,11 +3,13 @@ from datetime import datetime, timezone
 
 from sqlalchemy import func, select
 
+from webapp.extensions import work_queue
 from webapp.models import Delivery, NotificationRule
 from webapp.services import lifecycle
 from webapp.services.notifications.outbox import send_due
 from webapp.services.notifications.rules import RuleForm, save_rule
 from tests.conftest import make_app, make_installation, make_user
+from tests.notifications.conftest import app_settings
 
 
 def at(hour, minute=0, day=3):
@@ -39,7 +41,7 @@ def test_an_install_makes_one_delivery_per_recipient_and_channel_and_running_twi
     lifecycle.consent(session, people["acme"], app, people["user"], ["contacts.read"], now=at(10, 20))
     session.commit()
 
-    report = send_due(session, at(11))
+    report = send_due(session, app_settings(), work_queue(), at(11))
     rows = deliveries(session)
     assert report.deliveries == 6 and len(rows) == 6  # 3 people x 2 channels
     assert {(r.recipient_id, r.channel) for r in rows} == {
@@ -54,14 +56,14 @@ def test_an_install_makes_one_delivery_per_recipient_and_channel_and_running_twi
     [job] = rq_queue.jobs  # one send job for the window's six deliveries
     assert job.args == ([r.id for r in rows],)
 
-    again = send_due(session, at(11))
+    again = send_due(session, app_settings(), work_queue(), at(11))
     assert again.deliveries == 0 and len(deliveries(session)) == 6
     assert rq_queue.count == 1
 
 
 def test_an_empty_window_sends_nothing(session, people, rq_queue):
     make_rule(session, people)
-    report = send_due(session, at(13))
+    report = send_due(session, app_settings(), work_queue(), at(13))
     assert [w.window_start for w in report.windows] == [at(10), at(11), at(12)]
     assert deliveries(session) == []
 
@@ -73,7 +75,7 @@ def test_missed_windows_are_closed_one_by_one_after_downtime(session, people, rq
     lifecycle.consent(session, people["acme"], second, people["admin"], ["contacts.read"], now=at(12, 5))
     session.commit()
 
-    send_due(session, at(15, 30))
+    send_due(session, app_settings(), work_queue(), at(15, 30))
     rows = deliveries(session)
     assert [(r.window_start, r.payload["lines"][0]["app"]) for r in rows] == [
         (at(10), "First App"), (at(12), "Second App")]
@@ -85,7 +87,7 @@ def test_a_rule_created_mid_window_starts_with_that_window(session, people, rq_q
     lifecycle.consent(session, people["acme"], app, people["admin"], ["contacts.read"], now=at(10, 5))
     session.commit()
     make_rule(session, people, audience="super_admins", channels=["email"], now=at(10, 40))
-    send_due(session, at(11))
+    send_due(session, app_settings(), work_queue(), at(11))
     [row] = deliveries(session)
     assert (row.recipient_id, row.channel, row.window_start) == (people["super_admin"].id, "email",
                                                                  at(10))
@@ -105,7 +107,7 @@ def test_rules_match_their_type_and_their_apps_only(session, people, rq_queue):
     lifecycle.uninstall(session, o, people["admin"], now=at(10, 30))
     lifecycle.uninstall(session, w, people["admin"], now=at(10, 30))
     session.commit()
-    send_due(session, at(11))
+    send_due(session, app_settings(), work_queue(), at(11))
     rows = deliveries(session)
     assert [(r.rule_id, [line["app"] for line in r.payload["lines"]]) for r in rows] == [
         (uninstalls.id, ["Watched App"])]
@@ -117,7 +119,7 @@ def test_all_apps_includes_apps_installed_after_the_rule(session, people, rq_que
     newcomer = make_app(session, "newcomer")
     lifecycle.consent(session, people["acme"], newcomer, people["admin"], ["contacts.read"], now=at(10, 50))
     session.commit()
-    send_due(session, at(11))
+    send_due(session, app_settings(), work_queue(), at(11))
     assert deliveries(session)[0].payload["lines"][0]["app"] == "Newcomer"
 
 
@@ -126,7 +128,7 @@ def test_another_workspaces_events_never_reach_a_rule(session, people, rq_queue)
     app = make_app(session, "crm-sync")
     lifecycle.consent(session, people["globex"], app, people["outsider"], ["contacts.read"], now=at(10, 20))
     session.commit()
-    send_due(session, at(11))
+    send_due(session, app_settings(), work_queue(), at(11))
     assert deliveries(session) == []
 
 
@@ -148,14 +150,14 @@ def test_disconnect_rule_reminds_each_window_and_says_when_an_app_recovered(
         return [(line["kind"], line["text"].split(" (")[0]) for row in rows
                 for line in row.payload["lines"]]
 
-    send_due(session, at(0, day=6))
+    send_due(session, app_settings(), work_queue(), at(0, day=6))
     assert kinds_for(3) == [("event", "CRM Sync was disconnected")]
     assert kinds_for(4) == [("reminder", "CRM Sync is still disconnected")]
     assert kinds_for(5) == [("reminder", "CRM Sync is still disconnected")]
 
     lifecycle.consent(session, people["acme"], app, people["admin"], ["contacts.read"], now=at(8, day=6))
     session.commit()
-    send_due(session, at(0, day=8))
+    send_due(session, app_settings(), work_queue(), at(0, day=8))
     assert kinds_for(6) == [("recovered", "CRM Sync has recovered: it was reconnected")]
     assert kinds_for(7) == []  # connected again and nothing happened: nothing is sent
 
@@ -166,7 +168,7 @@ def test_deactivated_and_other_workspace_users_get_nothing(session, people, rq_q
     app = make_app(session, "crm-sync")
     lifecycle.consent(session, people["acme"], app, people["admin"], ["contacts.read"], now=at(10, 20))
     session.commit()
-    send_due(session, at(11))
+    send_due(session, app_settings(), work_queue(), at(11))
     recipients = {r.recipient_id for r in deliveries(session)}
     assert recipients == {people["super_admin"].id, people["admin"].id, people["user"].id}
 
@@ -178,9 +180,9 @@ def test_the_unique_key_holds_even_if_a_window_is_closed_twice(session, people, 
     app = make_app(session, "crm-sync")
     lifecycle.consent(session, people["acme"], app, people["admin"], ["contacts.read"], now=at(10, 20))
     session.commit()
-    first = close_window(session, rule, people["acme"], at(10), at(11))
+    first = close_window(session, app_settings().links, rule, people["acme"], at(10), at(11))
     session.commit()
-    second = close_window(session, rule, people["acme"], at(10), at(11))
+    second = close_window(session, app_settings().links, rule, people["acme"], at(10), at(11))
     session.commit()
     assert (first, second) == (6, 0)
     assert session.scalar(select(func.count(Delivery.id))) == 6
@@ -196,8 +198,8 @@ def test_windows_follow_the_workspace_timezone(session, people, rq_queue):
     # 23:30 in Berlin: still Nov 3 there
     lifecycle.consent(session, people["acme"], app, people["admin"], ["contacts.read"], now=at(22, 30))
     session.commit()
-    assert send_due(session, at(22, 59)).windows == []
-    [window] = send_due(session, at(23)).windows  # Berlin midnight
+    assert send_due(session, app_settings(), work_queue(), at(22, 59)).windows == []
+    [window] = send_due(session, app_settings(), work_queue(), at(23)).windows  # Berlin midnight
     assert (window.window_start, window.window_end) == (at(23, day=2), at(23))
     [row] = deliveries(session)
     assert row.payload["window"] == "Tue Nov 3, 2026"
@@ -207,7 +209,7 @@ def test_changing_a_rules_reminder_continues_from_where_it_was(session, people, 
     from webapp.services.notifications.rules import RuleForm as Form
 
     rule = make_rule(session, people, frequency="hour", audience="super_admins", channels=["email"])
-    send_due(session, at(11))
+    send_due(session, app_settings(), work_queue(), at(11))
     changed = Form.from_rule(rule)
     changed.frequency = "day"
     save_rule(session, people["acme"], people["admin"], changed, rule)
@@ -216,7 +218,7 @@ def test_changing_a_rules_reminder_continues_from_where_it_was(session, people, 
     lifecycle.consent(session, people["acme"], app, people["admin"], ["contacts.read"], now=at(15))
     session.commit()
     # The first daily window runs from the last hourly boundary to midnight; then whole days.
-    windows = send_due(session, at(0, day=5)).windows
+    windows = send_due(session, app_settings(), work_queue(), at(0, day=5)).windows
     assert [(w.window_start, w.window_end, w.deliveries) for w in windows] == [
         (at(11), at(0, day=4), 1), (at(0, day=4), at(0, day=5), 0)]
     [row] = deliveries(session, window_start=at(11))

@@ -3,13 +3,13 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from webapp.extensions import db
+from webapp.extensions import db, work_queue
 from webapp.models import Delivery, NotificationRule, User, Workspace
 from webapp.services import lifecycle
 from webapp.services.notifications.outbox import relay, send_due
 from webapp.services.notifications.rules import RuleForm, save_rule
 from tests.conftest import Browser, make_app, make_user
-from tests.notifications.conftest import run_worker
+from tests.notifications.conftest import app_settings, run_worker
 from tests.notifications.test_digest import at
 
 
@@ -42,21 +42,21 @@ def test_deliveries_wait_while_redis_is_down_and_arrive_once_when_it_returns(
         lifecycle.consent(db.session, acme, db.session.get(type(app_row), app_row.id),
                           db.session.get(User, admin_id), ["contacts.read"], now=at(10, 20))
         db.session.commit()
-        report = send_due(db.session, at(11))
+        report = send_due(db.session, app_settings(), work_queue(), at(11))
         assert report.deliveries == 10
         statuses = db.session.execute(select(Delivery.status, func.count()).group_by(Delivery.status)).all()
         assert statuses == [("pending", 10)]
-        assert relay(db.session, min_age=timedelta(0)) == 0
+        assert relay(db.session, app_settings(), work_queue(), min_age=timedelta(0)) == 0
         assert db.session.scalar(select(func.count(NotificationRule.id))) == 2
     assert smtp_sink.messages == []
 
     private_redis.start()
     with private_app.app_context():
-        assert relay(db.session, min_age=timedelta(0)) == 10
+        assert relay(db.session, app_settings(), work_queue(), min_age=timedelta(0)) == 10
     run_worker(private_app)
     with private_app.app_context():
         # A second relay and worker find nothing left to do.
-        assert relay(db.session, min_age=timedelta(0)) == 0
+        assert relay(db.session, app_settings(), work_queue(), min_age=timedelta(0)) == 0
     run_worker(private_app)
 
     recipients = sorted(m["To"] for m in smtp_sink.messages)
@@ -82,13 +82,13 @@ def test_send_due_relays_waiting_deliveries_first(session, people, smtp_sink, pr
                           db.session.get(type(app_row), app_row.id),
                           db.session.get(User, people["admin"].id), ["contacts.read"], now=at(10, 20))
         db.session.commit()
-        send_due(db.session, at(11))
+        send_due(db.session, app_settings(), work_queue(), at(11))
     private_redis.start()
     with private_app.app_context():
         # The scheduler's next run (the same function) queues what waited, once it is old enough.
         [row] = db.session.scalars(select(Delivery)).all()
         row.created_at = row.created_at - timedelta(seconds=10)
         db.session.commit()
-        assert send_due(db.session, at(11)).relayed == 1
+        assert send_due(db.session, app_settings(), work_queue(), at(11)).relayed == 1
     run_worker(private_app)
     assert len(smtp_sink.messages) == 1

@@ -4,12 +4,13 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from webapp.database import utcnow
+from webapp.extensions import work_queue
 from webapp.models import InAppNotification
 from webapp.services import lifecycle
 from webapp.services.notifications.outbox import LEASE, deliver_many, relay, send_due
 from tests.conftest import make_app
 from tests.html import link, parse, text_of
-from tests.notifications.conftest import run_worker
+from tests.notifications.conftest import app_settings, run_worker
 from tests.notifications.test_digest import at, deliveries, make_rule
 
 
@@ -24,7 +25,7 @@ def test_the_digest_arrives_by_email_with_text_and_html_parts(app, session, peop
                                                                 rq_queue, smtp_sink):
     rule = make_rule(session, people, name="New apps", audience="super_admins", channels=["email"])
     install_event(session, people)
-    send_due(session, at(11))
+    send_due(session, app_settings(), work_queue(), at(11))
     run_worker(app)
 
     [message] = smtp_sink.messages
@@ -49,20 +50,20 @@ def test_the_digest_arrives_by_email_with_text_and_html_parts(app, session, peop
 def test_a_sent_delivery_is_never_sent_again(app, session, people, rq_queue, smtp_sink):
     make_rule(session, people, audience="everyone", channels=["email"])
     install_event(session, people)
-    send_due(session, at(11))
+    send_due(session, app_settings(), work_queue(), at(11))
     run_worker(app)
     everyone = ["Alice Super <alice@acme.test>", "Bob Admin <bob@acme.test>",
                 "Carol User <carol@acme.test>"]
     assert sorted(m["To"] for m in smtp_sink.messages) == everyone
 
     # A second scheduler, a re-run job and a stale relay all find nothing to send.
-    send_due(session, at(11))
+    send_due(session, app_settings(), work_queue(), at(11))
     ids = [row.id for row in deliveries(session)]
-    assert deliver_many(session, ids)["skipped"] == ids
+    assert deliver_many(session, app_settings(), ids)["skipped"] == ids
     for delivery_id in ids:
         rq_queue.enqueue("worker.jobs.send_deliveries", [delivery_id])
     rq_queue.enqueue("worker.jobs.send_deliveries", ids)
-    relay(session, now=utcnow() + timedelta(hours=2), min_age=timedelta(0))
+    relay(session, app_settings(), work_queue(), now=utcnow() + timedelta(hours=2), min_age=timedelta(0))
     run_worker(app)
     assert sorted(m["To"] for m in smtp_sink.messages) == everyone  # nobody got it twice
 
@@ -70,7 +71,7 @@ def test_a_sent_delivery_is_never_sent_again(app, session, people, rq_queue, smt
 def test_in_app_deliveries_write_one_notification_each(app, session, people, rq_queue):
     make_rule(session, people, audience="everyone", channels=["in_app"])
     install_event(session, people)
-    send_due(session, at(11))
+    send_due(session, app_settings(), work_queue(), at(11))
     run_worker(app)
     for row in deliveries(session):
         rq_queue.enqueue("worker.jobs.send_deliveries", [row.id])
@@ -90,7 +91,7 @@ def test_a_transient_smtp_error_is_retried_and_then_delivered_once(app, session,
     make_rule(session, people, audience="super_admins", channels=["email"])
     install_event(session, people)
     smtp_sink.reply_with("451 4.3.0 Try again later")
-    send_due(session, at(11))
+    send_due(session, app_settings(), work_queue(), at(11))
     run_worker(app)
     [message] = smtp_sink.messages
     assert (message["To"], message["Subject"]) == (
@@ -104,7 +105,7 @@ def test_a_permanent_smtp_error_marks_the_delivery_failed(app, session, people, 
     make_rule(session, people, audience="super_admins", channels=["email"])
     install_event(session, people)
     smtp_sink.reply_with("550 5.1.1 Mailbox unavailable")
-    send_due(session, at(11))
+    send_due(session, app_settings(), work_queue(), at(11))
     run_worker(app)
     assert smtp_sink.messages == []
     [row] = deliveries(session)
@@ -117,7 +118,7 @@ def test_transient_errors_until_retries_run_out_mark_the_delivery_failed(
     make_rule(session, people, audience="super_admins", channels=["email"])
     install_event(session, people)
     smtp_sink.reply_with(*["451 4.3.0 Busy"] * 6)
-    send_due(session, at(11))
+    send_due(session, app_settings(), work_queue(), at(11))
     run_worker(app)
     [row] = deliveries(session)
     assert (row.status, row.attempts) == ("failed", 6)
@@ -131,34 +132,34 @@ def test_an_unreachable_smtp_server_is_a_transient_error(app, session, people, r
     monkeypatch.setitem(app.config, "SMTP_PORT", free_port())
     make_rule(session, people, audience="super_admins", channels=["email"])
     install_event(session, people)
-    send_due(session, at(11))
+    send_due(session, app_settings(), work_queue(), at(11))
     [row] = deliveries(session)
     try:
-        deliver_many(session, [row.id], may_retry=True)
+        deliver_many(session, app_settings(), [row.id], may_retry=True)
     except Exception as error:  # re-raised so that RQ retries the job
         assert "SMTP server unreachable" in str(error)
     else:
         raise AssertionError("a transient error must be raised for RQ to retry")
     session.expire_all()
     assert (row.status, row.attempts) == ("queued", 1)
-    assert deliver_many(session, [row.id], may_retry=False)["failed"] == [row.id]
+    assert deliver_many(session, app_settings(), [row.id], may_retry=False)["failed"] == [row.id]
 
 
 def test_a_claim_held_by_a_live_worker_is_respected_and_an_expired_one_is_taken_over(
         app, session, people, rq_queue, smtp_sink):
     make_rule(session, people, audience="super_admins", channels=["email"])
     install_event(session, people)
-    send_due(session, at(11))
+    send_due(session, app_settings(), work_queue(), at(11))
     [row] = deliveries(session)
     row.status, row.claimed_at = "sending", utcnow()
     session.commit()
-    assert deliver_many(session, [row.id])["skipped"] == [row.id]
-    assert relay(session, min_age=timedelta(0)) == 0
+    assert deliver_many(session, app_settings(), [row.id])["skipped"] == [row.id]
+    assert relay(session, app_settings(), work_queue(), min_age=timedelta(0)) == 0
 
     row.claimed_at = utcnow() - LEASE - timedelta(seconds=1)
     session.commit()
     rq_queue.empty()
-    assert relay(session, min_age=timedelta(0)) == 1
+    assert relay(session, app_settings(), work_queue(), min_age=timedelta(0)) == 1
     run_worker(app)
     [message] = smtp_sink.messages
     assert message["To"] == "Alice Super <alice@acme.test>"
@@ -172,7 +173,7 @@ def test_one_refused_recipient_does_not_hold_up_the_rest_of_the_batch(
     install_event(session, people)
     # Alice is accepted, Bob refused for good, Carol deferred once and accepted on the retry.
     smtp_sink.reply_with("250 OK", "550 5.1.1 No such user", "451 4.3.0 Later", "250 OK")
-    send_due(session, at(11))
+    send_due(session, app_settings(), work_queue(), at(11))
     run_worker(app)
     session.expire_all()
     rows = {row.recipient_id: row for row in deliveries(session)}

@@ -10,12 +10,13 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from webapp.extensions import db
+from webapp.extensions import db, work_queue
 from webapp.models import App, Delivery, User, Workspace
 from webapp.services import lifecycle
 from webapp.services.notifications.outbox import LEASE, relay, send_due
 from webapp.services.notifications.rules import RuleForm, save_rule
 from tests.conftest import make_app, make_user
+from tests.notifications.conftest import app_settings
 from tests.notifications.test_digest import at
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -60,7 +61,7 @@ def test_a_killed_worker_loses_nothing_and_duplicates_at_most_one(
                           db.session.get(App, app_row.id), db.session.get(User, people["admin"].id),
                           ["contacts.read"], now=at(10, 20))
         db.session.commit()
-        assert send_due(db.session, at(11)).deliveries == 500
+        assert send_due(db.session, app_settings(), work_queue(), at(11)).deliveries == 500
 
     first = worker_process(private_app, private_redis.url, smtp_sink.port)
     try:
@@ -80,7 +81,7 @@ def test_a_killed_worker_loses_nothing_and_duplicates_at_most_one(
         for row in in_flight:
             row.claimed_at -= LEASE + timedelta(seconds=1)
         db.session.commit()
-        relay(db.session, min_age=timedelta(0))
+        relay(db.session, app_settings(), work_queue(), min_age=timedelta(0))
 
     second = worker_process(private_app, private_redis.url, smtp_sink.port, "--burst")
     assert second.wait(timeout=180) == 0

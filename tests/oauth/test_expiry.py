@@ -13,6 +13,7 @@ from webapp.models import Alert, Event, Installation, NotificationRule, Token
 from webapp.services import alerts, lifecycle
 from webapp.services.expiry import expire_refresh_tokens
 from webapp.services.notifications.digest import build_digest
+from webapp.services.links import ConsoleLinks
 from webapp.services.notifications.rules import RuleForm, save_rule
 from webapp.services.oauth.tokens import hash_secret
 from webapp.services.summary import app_summary
@@ -158,10 +159,11 @@ def test_app_disconnect_rules_report_an_expiry(flow, session, people):
     expire_refresh_tokens(session, day + timedelta(hours=9), ttl_days=90)
     session.commit()
     rule = session.get(NotificationRule, rule.id)
-    digest = build_digest(session, rule, people["acme"], day, day + timedelta(days=1))
+    links = ConsoleLinks("http://localhost")
+    digest = build_digest(session, links, rule, people["acme"], day, day + timedelta(days=1))
     assert [(line["kind"], line["text"], line["activity"]) for line in digest["lines"]] == [
         ("event", "Acme Sync expired", "Expired")]
-    reminder = build_digest(session, rule, people["acme"], day + timedelta(days=1),
+    reminder = build_digest(session, links, rule, people["acme"], day + timedelta(days=1),
                             day + timedelta(days=2))
     assert [line["text"].split(" (")[0] for line in reminder["lines"]] == [
         "Acme Sync is still disconnected"]

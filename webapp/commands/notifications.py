@@ -4,11 +4,13 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 
-from webapp.extensions import db
+from webapp.extensions import db, work_queue
 # Imported with the CLI (so also by `flask worker` before it forks): work horses start warm.
 from webapp.services.notifications.outbox import send_due
+from webapp.services.notifications.settings import NotificationSettings
 
 notifications = AppGroup("notifications", help="Notification delivery.")
 
@@ -29,6 +31,7 @@ def _parse_at(value: str | None) -> datetime | None:
 @click.option("--at", "at", default=None, help="Close windows ended by this time (default now).")
 def send_due_command(at):
     """Close every notification window that has ended and queue its deliveries."""
-    report = send_due(db.session, _parse_at(at))
+    settings = NotificationSettings.from_config(current_app.config)
+    report = send_due(db.session, settings, work_queue(), _parse_at(at))
     click.echo(f"closed {len(report.windows)} window(s), wrote {report.deliveries} deliveries, "
                f"relayed {report.relayed} waiting deliveries")

@@ -45,7 +45,7 @@ def register_command(name, rotate_secret):
 def fold_command():
     """Fold the API calls counted so far into the usage table (running it twice counts nothing
     twice)."""
-    from webapp.services.queue import redis_connection
+    from webapp.extensions import redis_connection
     from webapp.services.usage import fold_usage
 
     try:

@@ -4,8 +4,7 @@ from __future__ import annotations
 from flask import Blueprint
 from sqlalchemy import text
 
-from webapp.extensions import db
-from webapp.services.queue import redis_connection
+from webapp.extensions import db, redis_connection
 
 bp = Blueprint("health", __name__)
 

@@ -1,7 +1,7 @@
 """The notification center: the top bar's button, its unread count and the list behind it."""
 from __future__ import annotations
 
-from flask import abort, redirect, render_template
+from flask import abort, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from webapp.blueprints.notifications import bp
@@ -47,7 +47,7 @@ def read_all():
     inbox.mark_all_read(db.session, current_user)
     db.session.commit()
     if not htmx:
-        return redirect("/notifications", code=303)
+        return redirect(url_for("notifications.center"), code=303)
     return _list(htmx_oob_count=True)
 
 
@@ -62,5 +62,6 @@ def open_notification(notification_id: int):
     db.session.commit()
     link = notification.link or ""
     # Only paths of this site: a stored link never sends anyone elsewhere.
-    target = link if link.startswith("/") and not link.startswith("//") else "/notifications"
-    return redirect(target, code=303)
+    if link.startswith("/") and not link.startswith("//"):
+        return redirect(link, code=303)
+    return redirect(url_for("notifications.center"), code=303)

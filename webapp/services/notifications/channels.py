@@ -12,11 +12,17 @@ from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.utils import formataddr, formatdate, parseaddr
 
-from flask import current_app, render_template
+from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from webapp.models import Delivery, InAppNotification, User
+from webapp.services.notifications.settings import NotificationSettings
+
+# The digest's email bodies; rendered outside any request (sending runs in worker jobs), with
+# HTML escaped as in the console's pages.
+EMAIL_TEMPLATES = Environment(loader=PackageLoader("webapp", "templates"),
+                              autoescape=select_autoescape(["html"]))
 
 
 class TransientDeliveryError(Exception):
@@ -46,14 +52,14 @@ def digest_title(payload: dict) -> str:
 class EmailChannel:
     name = "email"
 
-    def __init__(self, session: Session):
+    def __init__(self, session: Session, settings: NotificationSettings):
         self.session = session
-        self.config = current_app.config
+        self.mail = settings.mail
         self._smtp: smtplib.SMTP | None = None
         self._parts: dict[tuple, tuple[MIMEText, MIMEText]] = {}
 
     def message_id(self, delivery: Delivery) -> str:
-        domain = parseaddr(self.config["MAIL_FROM"])[1].rpartition("@")[2] or "localhost"
+        domain = parseaddr(self.mail.mail_from)[1].rpartition("@")[2] or "localhost"
         # Derived from the delivery key, so a message sent twice (a worker killed between the
         # server's acceptance and the database update) carries the same Message-ID both times.
         return f"<delivery.{delivery_key(delivery)}@{domain}>"
@@ -62,17 +68,17 @@ class EmailChannel:
         """The text and HTML parts, the same for every recipient of a window: built once a batch."""
         key = (delivery.rule_id, delivery.window_start)
         if key not in self._parts:
-            context = dict(digest=delivery.payload)
+            digest = delivery.payload
             self._parts[key] = (
-                MIMEText(render_template("email/digest.txt", **context), "plain", "utf-8"),
-                MIMEText(render_template("email/digest.html", **context), "html", "utf-8"))
+                MIMEText(_render("email/digest.txt", digest), "plain", "utf-8"),
+                MIMEText(_render("email/digest.html", digest), "html", "utf-8"))
         return self._parts[key]
 
     def build(self, delivery: Delivery, recipient: User) -> MIMEMultipart:
         """A text and an HTML part (the classic MIME classes: much faster to build in bulk)."""
         message = MIMEMultipart("alternative")
         message["Subject"] = Header(digest_title(delivery.payload), "utf-8")
-        message["From"] = self.config["MAIL_FROM"]
+        message["From"] = self.mail.mail_from
         message["To"] = formataddr((recipient.name, recipient.email), "utf-8")
         message["Date"] = formatdate(usegmt=True)
         message["Message-ID"] = self.message_id(delivery)
@@ -84,11 +90,11 @@ class EmailChannel:
     def _connection(self) -> smtplib.SMTP:
         if self._smtp is None:
             try:
-                smtp = smtplib.SMTP(self.config["SMTP_HOST"], self.config["SMTP_PORT"], timeout=10)
-                if self.config.get("SMTP_STARTTLS"):
+                smtp = smtplib.SMTP(self.mail.smtp_host, self.mail.smtp_port, timeout=10)
+                if self.mail.smtp_starttls:
                     smtp.starttls()
-                if self.config.get("SMTP_USERNAME"):
-                    smtp.login(self.config["SMTP_USERNAME"], self.config.get("SMTP_PASSWORD") or "")
+                if self.mail.smtp_username:
+                    smtp.login(self.mail.smtp_username, self.mail.smtp_password or "")
             except smtplib.SMTPResponseException as error:
                 raise _classify(error) from error
             except (OSError, smtplib.SMTPException) as error:
@@ -103,7 +109,7 @@ class EmailChannel:
         smtp = self._connection()
         try:
             # As text: smtplib then ends every line with CRLF, as SMTP requires.
-            smtp.sendmail(parseaddr(self.config["MAIL_FROM"])[1], [recipient.email],
+            smtp.sendmail(parseaddr(self.mail.mail_from)[1], [recipient.email],
                           message.as_string())
         except smtplib.SMTPRecipientsRefused as error:
             self.close()
@@ -132,6 +138,10 @@ class EmailChannel:
             smtp.close()
 
 
+def _render(name: str, digest: dict) -> str:
+    return EMAIL_TEMPLATES.get_template(name).render(digest=digest)
+
+
 def _classify(error: smtplib.SMTPResponseException) -> Exception:
     text = f"{error.smtp_code} {_decode(error.smtp_error)}"
     if error.smtp_code >= 500:
@@ -148,8 +158,9 @@ class InAppChannel:
 
     name = "in_app"
 
-    def __init__(self, session: Session):
+    def __init__(self, session: Session, settings: NotificationSettings):
         self.session = session
+        self.links = settings.links
 
     def send(self, delivery: Delivery) -> None:
         exists = self.session.scalar(select(InAppNotification.id)
@@ -161,29 +172,25 @@ class InAppChannel:
         self.session.add(InAppNotification(
             workspace_id=delivery.workspace_id, user_id=delivery.recipient_id,
             delivery_id=delivery.id, title=digest_title(payload)[:200], body=body,
-            link=payload.get("link") or _first_app_link(payload)))
+            link=payload.get("link") or self._link(payload)))
         self.session.flush()
+
+    def _link(self, payload: dict) -> str:
+        """The app's page when the digest is about one app, the connected apps overview
+        otherwise; as a path, so that it works behind any host name."""
+        urls = {line["app_url"] for line in payload.get("lines") or []}
+        url = urls.pop() if len(urls) == 1 else self.links.connected_apps()
+        return self.links.path_of(url)
 
     def close(self) -> None:
         pass
 
 
-def _first_app_link(payload: dict) -> str:
-    """The app's page when the digest is about one app, the connected apps overview otherwise."""
-    urls = {line["app_url"] for line in payload.get("lines") or []}
-    if len(urls) != 1:
-        return "/settings/connected-apps/"
-    url = urls.pop()
-    # In-app links stay relative so they work behind any host name.
-    public = current_app.config["PUBLIC_URL"].rstrip("/")
-    return url[len(public):] if url.startswith(public) else url
-
-
 CHANNEL_CLASSES = {"email": EmailChannel, "in_app": InAppChannel}
 
 
-def channel_for(name: str, session: Session):
+def channel_for(name: str, session: Session, settings: NotificationSettings):
     try:
-        return CHANNEL_CLASSES[name](session)
+        return CHANNEL_CLASSES[name](session, settings)
     except KeyError:
         raise PermanentDeliveryError(f"Unknown channel {name!r}") from None

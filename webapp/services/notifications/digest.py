@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -17,6 +16,7 @@ from webapp.models import (ACTIVITIES, App, Delivery, Event, Installation, Notif
                            NotificationRuleApp, User, Workspace)
 from webapp.models.notification import FREQUENCIES, RULE_TYPES
 from webapp.services.formatting import iso_utc
+from webapp.services.links import ConsoleLinks
 from webapp.services.notifications.recipients import resolve_recipients
 from webapp.services.notifications.windows import (closed_windows, window_label, window_start,
                                                       workspace_zone)
@@ -29,18 +29,6 @@ ACTIVITIES_BY_TYPE = {
     "app_uninstall": ("uninstalled",),
 }
 DELIVERY_KEY = ("rule_id", "recipient_id", "channel", "window_start")
-
-
-def app_path(slug: str) -> str:
-    return f"/settings/connected-apps/apps/{slug}"
-
-
-def manage_path(rule_id: int) -> str:
-    return f"/settings/connected-apps/notifications/{rule_id}/manage"
-
-
-def _public(path: str) -> str:
-    return current_app.config["PUBLIC_URL"].rstrip("/") + path
 
 
 @dataclass
@@ -57,10 +45,11 @@ def _app_filter(rule: NotificationRule, column):
     return column.in_(select(NotificationRuleApp.app_id).where(NotificationRuleApp.rule_id == rule.id))
 
 
-def _line(kind: str, app: App, text: str, occurred_at: datetime | None = None,
-          actor: User | None = None, activity: str | None = None) -> dict:
+def _line(links: ConsoleLinks, kind: str, app: App, text: str,
+          occurred_at: datetime | None = None, actor: User | None = None,
+          activity: str | None = None) -> dict:
     return {"kind": kind, "activity": ACTIVITIES.get(activity, "") if activity else "",
-            "app": app.name, "app_url": _public(app_path(app.slug)), "text": text,
+            "app": app.name, "app_url": links.app_page(app.slug), "text": text,
             "actor": actor.name if actor else ("System" if occurred_at else ""),
             "occurred_at": iso_utc(occurred_at) if occurred_at else ""}
 
@@ -101,25 +90,26 @@ def _still_disconnected(session: Session, rule: NotificationRule, start, end, sk
             if since.get(app.id) is None or since[app.id] < start]
 
 
-def build_digest(session: Session, rule: NotificationRule, workspace: Workspace,
-                 start: datetime, end: datetime) -> dict | None:
+def build_digest(session: Session, links: ConsoleLinks, rule: NotificationRule,
+                 workspace: Workspace, start: datetime, end: datetime) -> dict | None:
     """The digest of one window as data (stored as each delivery's payload), or None when empty."""
     lines = []
     matching = _events(session, rule, ACTIVITIES_BY_TYPE[rule.rule_type], start, end)
     for event, app, actor in matching:
         verb = ACTIVITIES[event.activity].lower()
         text = f"{app.name} {verb}" if event.activity == "expired" else f"{app.name} was {verb}"
-        lines.append(_line("event", app, text, event.occurred_at, actor, event.activity))
+        lines.append(_line(links, "event", app, text, event.occurred_at, actor, event.activity))
     if rule.rule_type == "app_disconnect":
         for event, app, actor in _events(session, rule, ("reconnected",), start, end):
-            lines.append(_line("recovered", app, f"{app.name} has recovered: it was reconnected",
+            lines.append(_line(links, "recovered", app,
+                               f"{app.name} has recovered: it was reconnected",
                                event.occurred_at, actor, event.activity))
         listed = {event.app_id for event, _, _ in matching}
         for installation, app, since in _still_disconnected(session, rule, start, end, listed):
             text = f"{app.name} is still disconnected"
             if since is not None:
                 text += f" (since {iso_utc(since)})"
-            lines.append(_line("reminder", app, text))
+            lines.append(_line(links, "reminder", app, text))
     if not lines:
         return None
     zone = workspace_zone(workspace.timezone)
@@ -129,8 +119,8 @@ def build_digest(session: Session, rule: NotificationRule, workspace: Workspace,
         "window": window_label(start, end, rule.frequency, zone),
         "window_start": iso_utc(start), "window_end": iso_utc(end),
         "workspace": workspace.name, "lines": lines,
-        "manage_url": _public(manage_path(rule.id)),
-        "notifications_url": _public("/notifications"),
+        "manage_url": links.manage_rule(rule.id),
+        "notifications_url": links.notification_center(),
     }
 
 
@@ -144,10 +134,10 @@ def _insert_ignoring_duplicates(session: Session, rows: list[dict]) -> int:
     return len(session.scalars(statement, rows).all())
 
 
-def close_window(session: Session, rule: NotificationRule, workspace: Workspace,
-                 start: datetime, end: datetime) -> int:
+def close_window(session: Session, links: ConsoleLinks, rule: NotificationRule,
+                 workspace: Workspace, start: datetime, end: datetime) -> int:
     """Writes the window's deliveries and moves the rule on; the caller commits. Returns rows added."""
-    payload = build_digest(session, rule, workspace, start, end)
+    payload = build_digest(session, links, rule, workspace, start, end)
     added = 0
     if payload is not None:
         now = utcnow()
@@ -169,7 +159,8 @@ def _lock_rule(session: Session, rule_id: int) -> NotificationRule | None:
     return session.scalars(query.execution_options(populate_existing=True)).first()
 
 
-def close_due_windows(session: Session, at: datetime, on_window_committed=None) -> list[ClosedWindow]:
+def close_due_windows(session: Session, links: ConsoleLinks, at: datetime,
+                      on_window_committed=None) -> list[ClosedWindow]:
     """Closes, in order, every window of every rule that has ended by `at`; one commit per window.
 
     `on_window_committed(rule_id, window_start)` runs after each commit (to enqueue its sending).
@@ -190,7 +181,7 @@ def close_due_windows(session: Session, at: datetime, on_window_committed=None) 
             if window is None:
                 session.rollback()
                 break
-            added = close_window(session, rule, workspace, *window)
+            added = close_window(session, links, rule, workspace, *window)
             session.commit()
             closed.append(ClosedWindow(rule_id, window[0], window[1], added))
             if added and on_window_committed is not None:

@@ -18,8 +18,8 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from flask import current_app
 from redis.exceptions import RedisError
+from rq import Queue, Retry
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
@@ -29,6 +29,7 @@ from webapp.models import Delivery
 from webapp.services.notifications.channels import (PermanentDeliveryError, ServerUnavailable,
                                                     TransientDeliveryError, channel_for)
 from webapp.services.notifications.digest import ClosedWindow, close_due_windows
+from webapp.services.notifications.settings import NotificationSettings
 
 log = logging.getLogger(__name__)
 
@@ -40,26 +41,21 @@ RELAY_MIN_AGE = timedelta(seconds=5)
 # Longer than RQ's last retry interval: a "queued" row this old lost its job (Redis flushed).
 STALE_QUEUED = timedelta(minutes=30)
 MAX_ATTEMPTS = 8
-RETRY_INTERVALS = (10, 30, 60, 300, 900)
 BATCH = 1000
 # Deliveries per send job: one claim, one SMTP connection and one forked work horse per job.
 JOB_SIZE = 200
 SEND_JOB = "worker.jobs.send_deliveries"
 
 
-def enqueue_deliveries(session: Session, ids: list[int]) -> int:
+def enqueue_deliveries(session: Session, settings: NotificationSettings, queue: Queue,
+                       ids: list[int]) -> int:
     """Queues send jobs for the deliveries; returns how many were queued (0 when Redis is down)."""
     if not ids:
         return 0
-    from rq import Queue, Retry
-
-    from webapp.services.queue import queue
-
-    intervals = list(current_app.config.get("NOTIFICATION_RETRY_INTERVALS", RETRY_INTERVALS))
+    intervals = list(settings.retry_intervals)
     try:
-        target = queue()
         chunks = [ids[i:i + JOB_SIZE] for i in range(0, len(ids), JOB_SIZE)]
-        target.enqueue_many([
+        queue.enqueue_many([
             Queue.prepare_data(SEND_JOB, args=(chunk,), timeout=JOB_TIMEOUT,
                                retry=Retry(max=len(intervals), interval=intervals),
                                description=f"send deliveries {chunk[0]}..{chunk[-1]}")
@@ -85,7 +81,8 @@ def _relayable(now: datetime, min_age: timedelta):
     )
 
 
-def relay(session: Session, now: datetime | None = None, min_age: timedelta = RELAY_MIN_AGE) -> int:
+def relay(session: Session, settings: NotificationSettings, queue: Queue,
+          now: datetime | None = None, min_age: timedelta = RELAY_MIN_AGE) -> int:
     """Queues rows that missed their job: never queued, lost by Redis, or claimed by a dead worker."""
     now = now or utcnow()
     session.execute(
@@ -103,21 +100,22 @@ def relay(session: Session, now: datetime | None = None, min_age: timedelta = RE
         session.commit()
         if not ids:
             return queued
-        added = enqueue_deliveries(session, ids)
+        added = enqueue_deliveries(session, settings, queue, ids)
         if not added:
             return queued
         queued += added
         last_id = ids[-1]
 
 
-def enqueue_window(session: Session, rule_id: int, window_start: datetime) -> int:
+def enqueue_window(session: Session, settings: NotificationSettings, queue: Queue,
+                   rule_id: int, window_start: datetime) -> int:
     ids = list(session.scalars(select(Delivery.id).where(
         Delivery.rule_id == rule_id, Delivery.window_start == window_start,
         Delivery.status == "pending").order_by(Delivery.id)))
     session.commit()
     queued = 0
     for i in range(0, len(ids), BATCH):
-        added = enqueue_deliveries(session, ids[i:i + BATCH])
+        added = enqueue_deliveries(session, settings, queue, ids[i:i + BATCH])
         if not added:  # Redis is down: the rest waits for the relay too
             break
         queued += added
@@ -134,12 +132,14 @@ class SendDueReport:
         return sum(w.deliveries for w in self.windows)
 
 
-def send_due(session: Session, at: datetime | None = None) -> SendDueReport:
+def send_due(session: Session, settings: NotificationSettings, queue: Queue,
+             at: datetime | None = None) -> SendDueReport:
     """What `notifications send-due` and the scheduler run: relay leftovers, close due windows."""
-    report = SendDueReport(relayed=relay(session))
+    report = SendDueReport(relayed=relay(session, settings, queue))
     report.windows = close_due_windows(
-        session, at or utcnow(),
-        on_window_committed=lambda rule_id, start: enqueue_window(session, rule_id, start))
+        session, settings.links, at or utcnow(),
+        on_window_committed=lambda rule_id, start: enqueue_window(session, settings, queue,
+                                                                  rule_id, start))
     return report
 
 
@@ -157,7 +157,8 @@ def _claim(session: Session, ids: list[int]) -> list[int]:
     return sorted(claimed)
 
 
-def deliver_many(session: Session, ids: list[int], may_retry: bool = False) -> dict[str, list[int]]:
+def deliver_many(session: Session, settings: NotificationSettings, ids: list[int],
+                 may_retry: bool = False) -> dict[str, list[int]]:
     """Claims the deliveries still to send (one UPDATE) and sends each, committing each result.
 
     Rows already sent, failed, or claimed under a live lease are skipped. A transient error with
@@ -182,7 +183,7 @@ def deliver_many(session: Session, ids: list[int], may_retry: bool = False) -> d
             if unavailable:  # the server is down: the rest of the batch waits for the retry
                 status, error = "transient", unavailable
             else:
-                status, error = _send_one(session, delivery, channels)
+                status, error = _send_one(session, settings, delivery, channels)
                 if status == "unavailable":
                     status, unavailable = "transient", error
             if status == "transient":
@@ -226,11 +227,12 @@ class DeliveryToSend:
                    row.window_start, row.payload, Recipient(person.id, person.name, person.email))
 
 
-def _send_one(session: Session, delivery: DeliveryToSend, channels: dict) -> tuple[str, str | None]:
+def _send_one(session: Session, settings: NotificationSettings, delivery: DeliveryToSend,
+              channels: dict) -> tuple[str, str | None]:
     delivery_id = delivery.id
     try:
         if delivery.channel not in channels:
-            channels[delivery.channel] = channel_for(delivery.channel, session)
+            channels[delivery.channel] = channel_for(delivery.channel, session, settings)
         channels[delivery.channel].send(delivery)
         # Recorded at once: a worker killed later in the batch re-sends nothing before this.
         _finish(session, delivery_id, "sent", None)
