@@ -1,7 +1,10 @@
 """Request-level glue shared by every blueprint: login loading, fragments, errors."""
 from __future__ import annotations
 
-from flask import Flask, render_template, request
+from collections.abc import Mapping
+
+from flask import Flask, current_app, render_template, request
+from jinja2_fragments import BlockNotFoundError
 from jinja2_fragments.flask import render_block
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException, default_exceptions
@@ -12,26 +15,38 @@ from webapp.services.errors import DomainError
 from webapp.services.formatting import register_filters
 
 
-def htmx_targets(element_id: str) -> bool:
-    """True when htmx asks for one fragment of the page (not merely any htmx request).
-
-    A history restore wants the whole page even if other htmx headers came along."""
-    return (bool(htmx) and element_id in (htmx.target, htmx.trigger)
-            and not htmx.history_restore_request)
-
-
 # A URL that answers with a page or one of its fragments must be cached per these headers.
 FRAGMENT_VARY = "HX-Request, HX-Target, HX-Trigger, HX-History-Restore-Request"
 
 
-def render_page_or_fragment(template: str, block: str, target_ids: str | tuple[str, ...],
-                            status: int = 200, headers: dict | None = None, **context):
-    """One URL serves the page and, when htmx targets one of `target_ids`, only its block."""
-    ids = (target_ids,) if isinstance(target_ids, str) else target_ids
-    if any(htmx_targets(element_id) for element_id in ids):
-        body = render_block(template, block, **context)
-    else:
+def requested_block(fragments: Mapping[str, str]) -> str | None:
+    """The block htmx asks for: the one `fragments` names for the element it targets (HX-Target)
+    or that triggered it (HX-Trigger). None means the whole page: a plain request, an htmx request
+    for an element of no fragment (HX-Request alone), or a history restore."""
+    if not htmx or htmx.history_restore_request:
+        return None
+    for element_id in (htmx.target, htmx.trigger):
+        if element_id in fragments:
+            return fragments[element_id]
+    return None
+
+
+def render_page_or_fragment(template: str, fragments: Mapping[str, str], status: int = 200,
+                            headers: dict | None = None, **context):
+    """One URL serves the page and its fragments: `fragments` maps the id of each element htmx
+    may target to the named block of `template` that answers it (rendered with jinja2-fragments).
+
+    Every block `fragments` names must exist in `template`, or this raises on any request, so
+    that a renamed block cannot quietly turn a fragment into a whole page."""
+    blocks = current_app.jinja_env.get_template(template).blocks
+    for block in fragments.values():
+        if block not in blocks:
+            raise BlockNotFoundError(block, template)
+    block = requested_block(fragments)
+    if block is None:
         body = render_template(template, **context)
+    else:
+        body = render_block(template, block, **context)
     return body, status, {"Vary": FRAGMENT_VARY, **(headers or {})}
 
 

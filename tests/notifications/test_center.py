@@ -46,8 +46,8 @@ def test_the_top_bar_shows_the_unread_count_and_polls_for_it(browser, session, p
     assert popup(page, "Notification center 1")["aria-label"] == "Notifications"
     poll = center.find(id="notification-count")
     assert (poll["hx-get"], poll["hx-trigger"], poll["hx-swap"]) == (
-        "/notifications/count", "every 30s", "outerHTML")
-    count = carol.get("/notifications/count")
+        "/notifications", "every 30s", "outerHTML")
+    count = carol.get("/notifications", htmx_target="notification-count")
     assert fragment_root(count)["id"] == "notification-count" and count_of(count) == 1
 
 
@@ -63,7 +63,7 @@ def test_the_list_shows_the_notifications_with_links_and_opening_one_marks_it_re
     opened = carol.post(f"/notifications/{note.id}/open", data={})
     assert opened.status_code == 303
     assert opened.headers["Location"] == "/settings/connected-apps/apps/crm-sync"
-    assert count_of(carol.get("/notifications/count")) == 0
+    assert count_of(carol.get("/notifications", htmx_target="notification-count")) == 0
     # The page without htmx lists the same notifications.
     whole = parse(carol.get("/notifications"))
     assert is_full_page(whole) and "Watch: 1 update" in text_of(whole)

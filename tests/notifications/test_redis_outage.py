@@ -29,8 +29,9 @@ def test_deliveries_wait_while_redis_is_down_and_arrive_once_when_it_returns(
         bob = Browser(private_app.test_client()).sign_in(db.session.get(User, admin_id))
         # Pages keep answering, and rules can be edited.
         for url in ("/settings/connected-apps/", "/settings/connected-apps/notifications",
-                    "/notifications/count", "/notifications"):
+                    "/notifications"):
             assert bob.get(url).status_code == 200, url
+        assert bob.get("/notifications", htmx_target="notification-count").status_code == 200
         edited = bob.post("/settings/connected-apps/notifications/wizard", data={
             "step": "3", "nav": "apply", "name": "Uninstalls", "rule_type": "app_uninstall",
             "frequency": "hour", "channels": "email", "all_apps": "1", "audience": "super_admins"},

@@ -6,10 +6,11 @@ from flask_login import current_user, login_required
 
 from webapp.blueprints.connected_apps import bp
 from webapp.blueprints.connected_apps.actions import page_context
-from webapp.blueprints.connected_apps.log import page_with_log
+from webapp.blueprints.connected_apps.log import LOG_FRAGMENTS, request_log
 from webapp.extensions import db
 from webapp.services import installations as svc
 from webapp.services.external_accounts import list_accounts
+from webapp.web import render_page_or_fragment
 
 
 @bp.route("/apps/<slug>")
@@ -24,11 +25,11 @@ def app_page(slug: str):
                                              [*app.all_scopes, *installation.granted_scopes])
     multi_account = app.install_level == "multi_account"
     installed = installation.state == "installed"
-    return page_with_log(
-        "connected_apps/app.html", fixed_app_id=installation.app_id,
-        installation=installation, app=app, workspace=workspace,
-        installed=installed, multi_account=multi_account,
-        status_labels=svc.STATUS_LABELS,
+    log = request_log(fixed_app_id=installation.app_id)
+    return render_page_or_fragment(
+        "connected_apps/app.html", LOG_FRAGMENTS, log.status, log=log,
+        installation=installation, app=app, workspace=workspace, installed=installed,
+        multi_account=multi_account, status_labels=svc.STATUS_LABELS,
         alerts=svc.open_alerts(db.session, installation),
         accounts=list_accounts(db.session, installation) if multi_account else [],
         # An uninstalled installation's tokens are revoked: nothing stays authorized.

@@ -1,11 +1,8 @@
 """The app log as it appears on the overview and on each app page, and its CSV export.
 
-Interface used by the page views:
-    page_with_log(template, fixed_app_id=None, **context)
-renders `template` with `context` plus `log` (everything `connected_apps/_app_log.html` needs),
-or, when htmx targets the log table (id "app-log-table") or asks for more rows ("app-log-more"),
-only that fragment (`log_fragment_requested()` tells a view so beforehand). Filters come from the
-query string, so the pushed URL restores the view.
+A page with the log renders `log=request_log(...)` and answers its fragments with LOG_FRAGMENTS:
+the filters ask for the table (block `log_table`), "Load more" for the next rows (`log_rows`).
+Filters come from the query string, so the pushed URL restores the view.
 """
 from __future__ import annotations
 
@@ -13,17 +10,17 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-from flask import Response, abort, current_app, render_template, request, stream_with_context, url_for
+from flask import Response, abort, current_app, request, stream_with_context, url_for
 from flask_login import current_user, login_required
 
 from webapp.blueprints.connected_apps import bp
 from webapp.database import utcnow
 from webapp.extensions import db
 from webapp.services import event_log
-from webapp.web import FRAGMENT_VARY, htmx_targets
+from webapp.web import requested_block
 
-LOG_TABLE_ID = "app-log-table"
-LOG_MORE_ID = "app-log-more"
+# Element id -> block of the page template (see connected_apps/_app_log.html).
+LOG_FRAGMENTS = {"app-log-table": "log_table", "app-log-more": "log_rows"}
 RAW_FIELDS = ("activity", "user", "app", "from", "to")
 
 
@@ -59,11 +56,21 @@ class LogView:
             return None
         return url_for("connected_apps.export_log", **self.filters.as_args())
 
+    @property
+    def status(self) -> int:
+        """The page's or fragment's status: bad filters or a bad cursor are the asker's mistake."""
+        return 400 if self.error else 200
+
 
 def log_fragment_requested() -> bool:
     """True when only the log's table or next rows will be rendered: a page view can then skip
     work for sections that will not be shown."""
-    return htmx_targets(LOG_TABLE_ID) or htmx_targets(LOG_MORE_ID)
+    return requested_block(LOG_FRAGMENTS) is not None
+
+
+def request_log(fixed_app_id: int | None = None) -> LogView:
+    """The log the request's query string asks for; the filters' options only for a whole page."""
+    return _build_log(fixed_app_id, with_options=not log_fragment_requested())
 
 
 def _build_log(fixed_app_id: int | None, with_options: bool) -> LogView:
@@ -80,18 +87,6 @@ def _build_log(fixed_app_id: int | None, with_options: bool) -> LogView:
     if with_options:
         log.options = event_log.filter_options(db.session, workspace_id)
     return log
-
-
-def page_with_log(template: str, fixed_app_id: int | None = None, **context):
-    if htmx_targets(LOG_MORE_ID):
-        template, with_options = "connected_apps/_log_rows.html", False
-    elif htmx_targets(LOG_TABLE_ID):
-        template, with_options = "connected_apps/_log_table.html", False
-    else:
-        with_options = True
-    log = _build_log(fixed_app_id, with_options)
-    body = render_template(template, log=log, **context)
-    return body, 400 if log.error else 200, {"Vary": FRAGMENT_VARY}
 
 
 @bp.route("/log.csv")

@@ -5,24 +5,26 @@ from flask import abort, request
 from flask_login import current_user, login_required
 
 from webapp.blueprints.connected_apps import bp
-from webapp.blueprints.connected_apps.log import log_fragment_requested, page_with_log
+from webapp.blueprints.connected_apps.log import LOG_FRAGMENTS, log_fragment_requested, request_log
 from webapp.extensions import db
 from webapp.services import installations, marketplace, summary
 from webapp.web import render_page_or_fragment
 
-MY_APPS_TABLE_ID = "my-apps-table"
+MY_APPS_FRAGMENTS = {"my-apps-table": "my_apps_table"}
 
 
 @bp.route("/")
 @login_required
 def overview():
-    if log_fragment_requested():  # only the log's rows are rendered: skip the other sections
-        return page_with_log("connected_apps/overview.html")
-    workspace_id = current_user.workspace_id
-    return page_with_log("connected_apps/overview.html", active_tab="overview",
-                         summary=summary.app_summary(db.session, workspace_id),
-                         resources=summary.general_resources(db.session),
-                         discover=marketplace.discover_apps(db.session, workspace_id))
+    log = request_log()
+    sections = {}
+    if not log_fragment_requested():  # only the log is rendered: skip the other sections
+        workspace_id = current_user.workspace_id
+        sections = dict(summary=summary.app_summary(db.session, workspace_id),
+                        resources=summary.general_resources(db.session),
+                        discover=marketplace.discover_apps(db.session, workspace_id))
+    return render_page_or_fragment("connected_apps/overview.html", LOG_FRAGMENTS, log.status,
+                                   log=log, active_tab="overview", **sections)
 
 
 @bp.route("/my-apps")
@@ -34,6 +36,6 @@ def my_apps():
         abort(400, description=str(error))
     rows = installations.installed_installations(db.session, current_user.workspace_id, status)
     return render_page_or_fragment(
-        "connected_apps/my_apps.html", "my_apps_table", MY_APPS_TABLE_ID, active_tab="my_apps",
+        "connected_apps/my_apps.html", MY_APPS_FRAGMENTS, active_tab="my_apps",
         installations=rows, status_filter=status or "", status_filters=installations.STATUS_FILTERS,
         status_labels=installations.STATUS_LABELS)

@@ -1,15 +1,17 @@
 """The marketplace: the deployment's catalogue of apps, seen from the user's workspace."""
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, request
 from flask_login import current_user, login_required
 
 from webapp.extensions import db
 from webapp.services import connections, marketplace, policy
-from webapp.web import FRAGMENT_VARY, htmx_targets, render_page_or_fragment
+from webapp.web import render_page_or_fragment
 
 bp = Blueprint("marketplace", __name__, url_prefix="/marketplace")
 
-RESULTS_ID = "marketplace-results"
-INSTALL_DIALOG_BODY_ID = "install-dialog-body"
+# The search and the category ask for the results; a card's "Install" asks the listing's URL for
+# the dialog-sized listing.
+INDEX_FRAGMENTS = {"marketplace-results": "results"}
+LISTING_FRAGMENTS = {"install-dialog-body": "install_dialog"}
 
 
 @bp.route("/")
@@ -27,7 +29,7 @@ def index():
                                                         installed=card.installed,
                                                         connected_myself=False)
                     for card in cards}
-    return render_page_or_fragment("marketplace/index.html", "results", RESULTS_ID, cards=cards,
+    return render_page_or_fragment("marketplace/index.html", INDEX_FRAGMENTS, cards=cards,
                                    card_actions=card_actions, query=query,
                                    query_max_length=marketplace.MAX_QUERY_LENGTH,
                                    category=category or "", categories=categories)
@@ -43,10 +45,8 @@ def listing(slug: str):
     listing = marketplace.listing(db.session, workspace.id, workspace.plan, app)
     connected_myself = app.install_level == "user" and connections.user_has_grant(
         db.session, workspace.id, app.id, current_user.id)
-    context = dict(app=app, workspace=workspace, listing=listing,
-                   actions=policy.listing_actions(app, current_user, installed=listing.installed,
-                                                  connected_myself=connected_myself))
-    # A card's "Install" asks for the listing inside the install dialog: a dialog-sized fragment.
-    template = ("marketplace/_install_listing.html" if htmx_targets(INSTALL_DIALOG_BODY_ID)
-                else "marketplace/listing.html")
-    return render_template(template, **context), 200, {"Vary": FRAGMENT_VARY}
+    return render_page_or_fragment(
+        "marketplace/listing.html", LISTING_FRAGMENTS, app=app, workspace=workspace,
+        listing=listing, actions=policy.listing_actions(app, current_user,
+                                                        installed=listing.installed,
+                                                        connected_myself=connected_myself))

@@ -1,16 +1,18 @@
 """The notification center: the top bar's button, its unread count and the list behind it."""
 from __future__ import annotations
 
-from flask import abort, redirect, render_template, url_for
+from flask import abort, redirect, url_for
 from flask_login import current_user, login_required
 
 from webapp.blueprints.notifications import bp
 from webapp.extensions import db, htmx
 from webapp.services.notifications import inbox
-from webapp.web import render_page_or_fragment
+from webapp.web import render_page_or_fragment, requested_block
 
 # The list is shown in the top bar's panel and on its own page; htmx asks for it by either id.
-LIST_IDS = ("notification-panel-body", "notification-list")
+# The top bar's unread count asks this URL for itself every 30 seconds.
+FRAGMENTS = {"notification-panel-body": "panel", "notification-list": "panel",
+             "notification-count": "unread_count"}
 
 
 @bp.app_context_processor
@@ -24,21 +26,16 @@ def notification_center_context():
 
 
 def _list(**context):
-    return render_page_or_fragment("notifications/center.html", "panel", LIST_IDS,
-                                   headers={"Cache-Control": "no-store"},
-                                   notifications=inbox.recent(db.session, current_user), **context)
+    if requested_block(FRAGMENTS) != "unread_count":  # the count needs no list
+        context["notifications"] = inbox.recent(db.session, current_user)
+    return render_page_or_fragment("notifications/center.html", FRAGMENTS,
+                                   headers={"Cache-Control": "no-store"}, **context)
 
 
 @bp.route("/notifications")
 @login_required
 def center():
     return _list()
-
-
-@bp.route("/notifications/count")
-@login_required
-def count():
-    return render_template("notifications/_count.html"), 200, {"Cache-Control": "no-store"}
 
 
 @bp.route("/notifications/read-all", methods=["POST"])

@@ -12,7 +12,8 @@ from webapp.services.notifications import rules as service
 from webapp.services.policy import Action
 from webapp.web import render_page_or_fragment
 
-CONTENT_ID = "notifications-content"
+# The buttons, the wizard's steps and its Cancel all swap the tab's content.
+FRAGMENTS = {"notifications-content": "notifications_content"}
 TAB_URL = "/settings/connected-apps/notifications"
 # The step comes back with its errors next to the fields; htmx swaps it (data-swap-errors).
 INVALID = 422
@@ -29,9 +30,9 @@ def _render(status: int = 200, headers: dict | None = None, **context):
                             if Action.MANAGE_NOTIFICATION in actions else {})
     labels = dict(rule_types=RULE_TYPES, frequencies=FREQUENCIES, audiences=AUDIENCES,
                   channel_labels=CHANNELS, name_max_length=service.NAME_MAX)
-    return render_page_or_fragment("notifications/index.html", "notifications_content", CONTENT_ID,
-                                   status, headers, active_tab="notifications", actions=actions,
-                                   **labels, **context)
+    return render_page_or_fragment("notifications/index.html", FRAGMENTS, status, headers,
+                                   active_tab="notifications", actions=actions, **labels,
+                                   **context)
 
 
 def _wizard(data: service.RuleForm, step: int, rule=None, errors=None) -> dict:
