@@ -45,8 +45,9 @@ def test_the_top_bar_shows_the_unread_count_and_polls_for_it(browser, session, p
     center = button(page, "Notification center 1")
     assert popup(page, "Notification center 1")["aria-label"] == "Notifications"
     poll = center.find(id="notification-count")
-    assert (poll["hx-get"], poll["hx-trigger"], poll["hx-swap"]) == (
-        "/notifications", "every 30s", "outerHTML")
+    # The count swaps itself, not the button's panel.
+    assert (poll["hx-get"], poll["hx-trigger"], poll["hx-target"], poll["hx-swap"]) == (
+        "/notifications", "every 30s", "this", "outerHTML")
     count = carol.get("/notifications", htmx_target="notification-count")
     assert fragment_root(count)["id"] == "notification-count" and count_of(count) == 1
 
