@@ -25,7 +25,7 @@ OAUTH_NAMES = ("response_type", "client_id", "redirect_uri", "scope", "state", "
                "token", "token_type_hint", "client_secret")
 FRAGMENT_TARGETS = ("app-log-table", "app-log-more", "my-apps-table", "marketplace-results",
                     "install-dialog-body", "notifications-content", "notification-list",
-                    "notification-panel-body")
+                    "notification-panel-body", "notification-count")
 
 PUBLIC_ENDPOINTS = {"static", "health.healthz", "health.readyz", "oauth.metadata", "auth.login",
                     "auth.home", "api.openapi_document"}
