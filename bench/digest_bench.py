@@ -30,6 +30,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from testsupport.ports import free_port  # noqa: E402  (after the checkout is on the path)
+from testsupport.redis_server import RedisServer  # noqa: E402
+
 TARGET_SECONDS = 60.0
 
 
@@ -43,60 +46,12 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def free_port(start: int | None = None) -> int:
-    ports = range(start, start + 100) if start else [0]
-    for port in ports:
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return probe.getsockname()[1]
-    raise RuntimeError("no free port")
-
-
-SINK = """
-import sys, time
-from email.parser import BytesHeaderParser
-from aiosmtpd.controller import Controller
-
-out = open(sys.argv[2], "a", buffering=1)
-
-class Sink:
-    async def handle_DATA(self, server, session, envelope):
-        headers = BytesHeaderParser().parsebytes(envelope.content)
-        out.write(headers["Message-ID"] + "\\n")
-        return "250 Message accepted"
-
-Controller(Sink(), hostname="127.0.0.1", port=int(sys.argv[1])).start()
-while True:
-    time.sleep(3600)
-"""
-
-
-def start_redis(workdir: Path) -> tuple[subprocess.Popen, str]:
-    from redis import Redis
-
-    port = free_port(6391)
-    process = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1",
-                                "--save", "", "--appendonly", "no", "--dir", str(workdir)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    probe = Redis(port=port, socket_connect_timeout=0.2)
-    for _ in range(100):
-        try:
-            probe.ping()
-            return process, f"redis://127.0.0.1:{port}/0"
-        except Exception:
-            time.sleep(0.05)
-    raise RuntimeError("redis-server did not start")
-
-
 def start_sink(workdir: Path) -> tuple[subprocess.Popen, int, Path]:
+    """The SMTP sink in a process of its own: receiving shares no interpreter with the measuring."""
     port, log = free_port(), workdir / "sink.log"
     log.touch()
-    script = workdir / "sink.py"
-    script.write_text(SINK)
-    process = subprocess.Popen([sys.executable, str(script), str(port), str(log)])
+    process = subprocess.Popen([sys.executable, "-m", "testsupport.smtp", str(port), str(log)],
+                               cwd=ROOT)
     for _ in range(200):
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
@@ -151,10 +106,10 @@ def main() -> int:
     args = parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="digest-bench-"))
     database_url = args.database_url or f"sqlite:///{workdir}/bench.sqlite3"
-    redis, sink = None, None
+    redis, sink = RedisServer(workdir), None
     workers: list[subprocess.Popen] = []
     try:
-        redis, redis_url = start_redis(workdir)
+        redis_url = redis.start().url
         sink, smtp_port, sink_log = start_sink(workdir)
         env = dict(os.environ, DATABASE_URL=database_url, REDIS_URL=redis_url, SMTP_HOST="127.0.0.1",
                    SMTP_PORT=str(smtp_port), PUBLIC_URL="http://127.0.0.1:5000", APP_ENV="development")
@@ -222,10 +177,11 @@ def main() -> int:
         print(f"target (all within {TARGET_SECONDS:.0f} s, zero duplicates): {'PASS' if ok else 'MISS'}")
         return 0
     finally:
-        for process in [*workers, sink, redis]:
+        for process in [*workers, sink]:
             if process is not None and process.poll() is None:
                 process.kill()
                 process.wait()
+        redis.stop()
         shutil.rmtree(workdir, ignore_errors=True)
 
 

@@ -13,19 +13,18 @@ import json
 import os
 import re
 import secrets
-import socket
 import subprocess
 import sys
-import threading
 import time
 from dataclasses import dataclass
-from email import message_from_bytes, policy
-from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
 import requests
 from playwright.sync_api import expect
+
+from testsupport.ports import free_port, port_is_free
+from testsupport.smtp import SmtpSink
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "e2e" / "artifacts"
@@ -48,21 +47,6 @@ def pytest_configure(config):
         config.option.full_page_screenshot = True
     if config.getoption("--tracing", "off") == "off":
         config.option.tracing = "retain-on-failure"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def port_is_free(port: int) -> bool:
-    with socket.socket() as sock:
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-        return True
 
 
 def wait_for_http(url: str, process: subprocess.Popen, log: Path, timeout: float = 30) -> None:
@@ -91,44 +75,12 @@ def stop(process: subprocess.Popen) -> None:
 
 # --- SMTP sink ----------------------------------------------------------------------------------
 
-class SmtpSink:
-    """Collects every message the console sends, as parsed email messages."""
-
-    def __init__(self):
-        self.messages: list[EmailMessage] = []
-        self.recipients: list[list[str]] = []
-        self._lock = threading.Lock()
-        self.port: int | None = None
-
-    async def handle_DATA(self, server, session, envelope):
-        message = message_from_bytes(envelope.original_content or envelope.content, policy=policy.default)
-        with self._lock:
-            self.messages.append(message)
-            self.recipients.append(list(envelope.rcpt_tos))
-        return "250 Message accepted for delivery"
-
-    def wait_for(self, predicate, timeout: float = 20) -> EmailMessage:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self._lock:
-                for message, rcpts in zip(self.messages, self.recipients):
-                    if predicate(message, rcpts):
-                        return message
-            time.sleep(0.1)
-        raise AssertionError(f"no matching email within {timeout}s; got subjects "
-                             f"{[m['Subject'] for m in self.messages]}")
-
-
 @pytest.fixture(scope="session")
 def smtp_sink():
-    from aiosmtpd.controller import Controller
-
-    sink = SmtpSink()
-    controller = Controller(sink, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    sink.port = controller.port
+    """Collects every message the console sends."""
+    sink = SmtpSink().start()
     yield sink
-    controller.stop()
+    sink.stop()
 
 
 # --- the console --------------------------------------------------------------------------------
@@ -228,7 +180,7 @@ def browser_context_args(browser_context_args):
             "accept_downloads": True, "timezone_id": "UTC", "locale": "en-US"}
 
 
-# --- the sample app (issue 3) -------------------------------------------------------------------
+# --- the sample app -----------------------------------------------------------------------------
 
 @dataclass
 class SampleApp:

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Makes sure a Redis server answers at REDIS_URL (default redis://127.0.0.1:6379/0).
+# Makes sure a Redis server answers at REDIS_URL (default redis://127.0.0.1:6379/0); the one way
+# `make run`, `make test` and CI start Redis.
 #   ensure_redis.sh check        exit 0 when it answers
 #   ensure_redis.sh install      install Debian's redis-server when missing (root only)
-#   ensure_redis.sh daemon       start a local one in the background when none answers (for tests)
+#   ensure_redis.sh daemon       start a local one in the background when none answers; with
+#                                REDIS_PIDFILE set, its pid is written there, for stopping it later
 set -euo pipefail
 mode="${1:-daemon}"
 url="${REDIS_URL:-redis://127.0.0.1:6379/0}"
@@ -38,7 +40,11 @@ case "$mode" in
   daemon)
     answers && exit 0
     install
-    redis-server --daemonize yes --bind 127.0.0.1 --port "$port" --save "" --appendonly no >/dev/null
+    pidfile=()
+    [ -n "${REDIS_PIDFILE:-}" ] && pidfile=(--pidfile "$REDIS_PIDFILE")
+    echo "Starting a local redis-server on port $port"
+    redis-server --daemonize yes --bind 127.0.0.1 --port "$port" --save "" --appendonly no \
+      ${pidfile[@]+"${pidfile[@]}"} >/dev/null
     for _ in $(seq 50); do answers && exit 0; sleep 0.1; done
     echo "Started redis-server on port $port but it does not answer." >&2
     exit 1 ;;

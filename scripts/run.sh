@@ -9,25 +9,21 @@ export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379/0}"
 HOST="${HOST:-127.0.0.1}"
 PORT="${PORT:-5000}"
 
+mkdir -p instance
+# Written only when Redis is started here: then Ctrl-C stops it too.
+redis_pidfile=instance/redis.pid
+rm -f "$redis_pidfile"
+
 pids=()
 stop_all() {
   trap - INT TERM EXIT
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  [ -f "$redis_pidfile" ] && kill "$(cat "$redis_pidfile")" 2>/dev/null || true
   wait 2>/dev/null || true
 }
 trap stop_all INT TERM EXIT
 
-if ! scripts/ensure_redis.sh check; then
-  scripts/ensure_redis.sh install
-  port="${REDIS_URL#*://}"; port="${port#*@}"; port="${port%%/*}"; port="${port##*:}"
-  [[ "$port" =~ ^[0-9]+$ ]] || port=6379
-  echo "Starting a local redis-server on port $port"
-  redis-server --bind 127.0.0.1 --port "$port" --save "" --appendonly no --loglevel warning &
-  pids+=($!)
-  for _ in $(seq 50); do scripts/ensure_redis.sh check && break; sleep 0.1; done
-fi
-
-mkdir -p instance
+REDIS_PIDFILE="$PWD/$redis_pidfile" scripts/ensure_redis.sh daemon
 $BIN/flask db upgrade
 $BIN/flask demo seed
 

@@ -2,13 +2,13 @@
 (status Error, one Error event), later ones bump it, the first success resolves it."""
 from __future__ import annotations
 
-import socket
 from datetime import datetime, timedelta, timezone
 
 import httpx
 import pytest
 from sqlalchemy import select
 
+from testsupport.ports import free_port
 from tests.conftest import make_app, make_installation
 from tests.http_server import local_server  # noqa: F401  (fixture)
 from webapp.models import Alert, Event, HealthCheck, Installation, Workspace
@@ -109,9 +109,7 @@ def test_each_kind_of_failure_is_named(session, people, local_server, path, outc
 
 
 def test_a_refused_connection_counts_as_a_failure(session, people):
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     app = make_app(session, "pulse", health_url=f"http://127.0.0.1:{port}/health")
     make_installation(session, people["acme"], app, people["admin"])
     session.commit()

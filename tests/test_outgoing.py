@@ -2,12 +2,12 @@
 never follows redirects, stops reading at its size cap and gives up at its deadline."""
 from __future__ import annotations
 
-import socket
 import time
 
 import httpx
 import pytest
 
+from testsupport.ports import free_port
 from tests.http_server import local_server  # noqa: F401  (fixture)
 from webapp.services import outgoing
 from webapp.services.outgoing import DestinationRefused, check_destination, fetch
@@ -96,9 +96,7 @@ def test_an_answer_trickling_in_is_cut_off_at_the_deadline(local_server):
 
 
 def test_a_closed_port_is_connection_refused():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     with pytest.raises(outgoing.ConnectionRefused, match="connection refused"):
         fetch(f"http://127.0.0.1:{port}/", allow_private=True)
 

@@ -1,17 +1,14 @@
 """Fixtures for notification tests: an SMTP sink on loopback, the RQ queue, a burst worker."""
 from __future__ import annotations
 
-import socket
-import threading
-from dataclasses import dataclass, field
-
 import pytest
-from aiosmtpd.controller import Controller
 from flask import current_app
 from rq import Queue
 
 from webapp.extensions import QUEUE_NAMES, db, redis_connection
 from webapp.services.notifications.settings import NotificationSettings
+from testsupport.redis_server import RedisServer
+from testsupport.smtp import SmtpSink
 from tests.conftest import make_app, make_installation
 
 
@@ -21,55 +18,15 @@ def app_settings() -> NotificationSettings:
     return NotificationSettings.from_config(current_app.config)
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@dataclass
-class SinkHandler:
-    """Collects accepted messages; `replies` scripts answers (e.g. ["451 ...", "250 OK"])."""
-
-    messages: list = field(default_factory=list)
-    replies: list = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    async def handle_DATA(self, server, session, envelope):
-        with self.lock:
-            reply = self.replies.pop(0) if self.replies else "250 Message accepted"
-            if reply.startswith("250"):
-                self.messages.append(envelope)
-        return reply
-
-
-class SmtpSink:
-    def __init__(self):
-        self.handler = SinkHandler()
-        self.port = free_port()
-        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
-
-    @property
-    def messages(self):
-        from email import message_from_bytes, policy
-
-        with self.handler.lock:
-            return [message_from_bytes(e.content, policy=policy.default) for e in self.handler.messages]
-
-    def reply_with(self, *replies: str) -> None:
-        self.handler.replies.extend(replies)
-
-
 @pytest.fixture
 def smtp_sink(app, monkeypatch):
-    sink = SmtpSink()
-    sink.controller.start()
+    sink = SmtpSink().start()
     monkeypatch.setitem(app.config, "SMTP_HOST", "127.0.0.1")
     monkeypatch.setitem(app.config, "SMTP_PORT", sink.port)
     monkeypatch.setitem(app.config, "SMTP_STARTTLS", False)
     monkeypatch.setitem(app.config, "SMTP_USERNAME", None)
     yield sink
-    sink.controller.stop()
+    sink.stop()
 
 
 @pytest.fixture
@@ -110,58 +67,9 @@ def crm(session, people):
     return installation
 
 
-class PrivateRedis:
-    """A redis-server of the test's own, on a free port of 6391-6399; never the shared one."""
-
-    def __init__(self, tmp_path):
-        import subprocess  # noqa: F401  (used by start)
-
-        self.dir = tmp_path
-        self.port = next(p for p in range(6391, 6400) if _port_is_free(p))
-        self.process = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self):
-        import subprocess
-        import time
-
-        from redis import Redis
-
-        self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(self.dir)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        probe = Redis(port=self.port, socket_connect_timeout=0.2)
-        for _ in range(100):
-            try:
-                probe.ping()
-                return self
-            except Exception:
-                time.sleep(0.05)
-        raise RuntimeError("private redis-server did not start")
-
-    def stop(self):
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(timeout=10)
-        self.process = None
-
-
-def _port_is_free(port: int) -> bool:
-    with socket.socket() as probe:
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-        return True
-
-
 @pytest.fixture
 def private_redis(tmp_path):
-    server = PrivateRedis(tmp_path).start()
+    server = RedisServer(tmp_path).start()
     yield server
     server.stop()
 

@@ -8,6 +8,7 @@ from webapp.extensions import work_queue
 from webapp.models import InAppNotification
 from webapp.services import lifecycle
 from webapp.services.notifications.outbox import LEASE, deliver_many, relay, send_due
+from testsupport.ports import free_port
 from tests.conftest import make_app
 from tests.html import link, parse, text_of
 from tests.notifications.conftest import app_settings, run_worker
@@ -127,8 +128,6 @@ def test_transient_errors_until_retries_run_out_mark_the_delivery_failed(
 
 def test_an_unreachable_smtp_server_is_a_transient_error(app, session, people, rq_queue,
                                                          monkeypatch):
-    from tests.notifications.conftest import free_port
-
     monkeypatch.setitem(app.config, "SMTP_PORT", free_port())
     make_rule(session, people, audience="super_admins", channels=["email"])
     install_event(session, people)
