@@ -7,6 +7,6 @@ from webapp.settings import SettingsError
 try:
     app = create_app()
 except SettingsError as error:
-    # One clear line naming the variable, not a traceback (CONTRACT section 2).
+    # One clear line naming the variable to fix, not a traceback to read through.
     sys.stderr.write(f"Configuration error: {error}\n")
     raise SystemExit(1) from None

@@ -1,4 +1,5 @@
-"""Steps a person takes in the console, shared by the flows (accessible names from CONTRACT 5)."""
+"""Steps a person takes in the console, shared by the flows. Elements are found by role and
+accessible name, as people and assistive technology find them, so renaming one breaks a flow."""
 from __future__ import annotations
 
 import re
@@ -89,7 +90,7 @@ def load_every_page(page: Page) -> None:
         expect(log_rows(page)).not_to_have_count(shown)
 
 
-# --- the app lifecycle (issue 3) ----------------------------------------------------------------
+# --- the app lifecycle --------------------------------------------------------------------------
 
 def my_name(page: Page) -> str:
     """The logged-in person's name as the top bar shows it ("Name · Workspace")."""
@@ -161,7 +162,7 @@ def uninstall(page: Page, app_name: str) -> None:
     expect(page.get_by_role("region", name="App status").get_by_text("Uninstalled")).to_be_visible()
 
 
-# --- notifications (issue 4) --------------------------------------------------------------------
+# --- notifications ------------------------------------------------------------------------------
 
 def open_notifications_tab(page: Page) -> None:
     page.goto("/settings/")

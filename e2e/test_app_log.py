@@ -1,4 +1,4 @@
-"""Issue 2: the app log's filters, history, pagination and CSV export, as an admin uses them."""
+"""The app log's filters, history, pagination and CSV export, as an admin uses them."""
 from __future__ import annotations
 
 import csv

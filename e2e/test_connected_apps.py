@@ -1,4 +1,4 @@
-"""Issue 2: an admin finds the Connected apps console by clicking, and its numbers add up."""
+"""An admin finds the Connected apps console by clicking, and its numbers add up."""
 from __future__ import annotations
 
 import re

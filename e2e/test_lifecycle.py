@@ -1,4 +1,4 @@
-"""Issue 3: Sample Notes, a real OAuth client, installed, re-authenticated and uninstalled by clicking."""
+"""Sample Notes, a real OAuth client, installed, re-authenticated and uninstalled by clicking."""
 from __future__ import annotations
 
 import re

@@ -1,4 +1,4 @@
-"""Issue 2: the marketplace's active search narrows the catalogue and pushes the URL."""
+"""The marketplace's active search narrows the catalogue and pushes the URL."""
 from __future__ import annotations
 
 import re

@@ -1,4 +1,4 @@
-"""Issue 4: a rule made in the wizard sends an email and an in-app notice for a real uninstall."""
+"""A rule made in the wizard sends an email and an in-app notice for a real uninstall."""
 from __future__ import annotations
 
 import re

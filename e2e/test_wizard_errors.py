@@ -1,4 +1,4 @@
-"""Issue 4: the wizard's server-side validation shows its messages next to the fields, in place."""
+"""The wizard's server-side validation shows its messages next to the fields, in place."""
 from __future__ import annotations
 
 from playwright.sync_api import expect

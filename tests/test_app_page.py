@@ -6,10 +6,9 @@ import pytest
 from tests.html import (by_role, column_headers, fragment_root, heading, is_full_page, link, one,
                         parse, region, table_rows, terms, text_of)
 from tests.page_helpers import seed_console
-from webapp.models import ExternalAccount, LearningResource
+from webapp.models import ROLES, ExternalAccount, LearningResource
 from webapp.services import alerts
 
-ROLES = ("super_admin", "admin", "user")
 BASE = "/settings/connected-apps"
 
 

@@ -7,10 +7,9 @@ from tests.conftest import make_app, make_installation
 from tests.html import (by_role, chosen, field, fragment_root, heading, link, names, one, parse,
                         region, terms, text_of)
 from tests.page_helpers import statements
-from webapp.models import LearningResource
+from webapp.models import ROLES, LearningResource
 from webapp.services import marketplace
 
-ROLES = ("super_admin", "admin", "user")
 
 
 def card_names(html) -> list[str]:

@@ -5,9 +5,9 @@ from tests.conftest import make_app, make_installation, make_user
 from tests.html import (by_role, chosen, column_headers, fragment_root, heading, link, names, one,
                         options, parse, region, terms, text_of)
 from tests.page_helpers import seed_console, statements
+from webapp.models import ROLES
 from webapp.services.events import record_event
 
-ROLES = ("super_admin", "admin", "user")
 BASE = "/settings/connected-apps"
 FLAGS = ("Update available", "Upgrade available")
 

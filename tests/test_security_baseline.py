@@ -1,4 +1,4 @@
-"""The security baseline (ARCHITECTURE section 6) checked across the whole console: headers and a
+"""The security baseline checked across the whole console: headers and a
 CSP-compatible markup on every page, escaping of everything people type, sessions and redirects.
 Role checks, workspace isolation and secrets: tests/test_security_access.py."""
 from __future__ import annotations

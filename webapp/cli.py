@@ -1,4 +1,4 @@
-"""`flask --app wsgi ...` commands (CONTRACT section 3), registered in one place."""
+"""`flask --app wsgi ...` commands, registered in one place."""
 from __future__ import annotations
 
 from flask import Flask

@@ -1,6 +1,6 @@
 """Typed settings read from the environment.
 
-A bad value stops start-up with one line naming the variable (CONTRACT section 2).
+A bad value stops start-up with one line naming the variable, so whoever deploys knows what to fix.
 """
 from __future__ import annotations
 

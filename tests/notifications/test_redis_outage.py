@@ -7,10 +7,9 @@ from webapp.extensions import db, work_queue
 from webapp.models import Delivery, NotificationRule, User, Workspace
 from webapp.services import lifecycle
 from webapp.services.notifications.outbox import relay, send_due
-from webapp.services.notifications.rules import RuleForm, save_rule
 from tests.conftest import Browser, make_app, make_user
 from tests.notifications.conftest import app_settings, run_worker
-from tests.notifications.test_digest import at
+from tests.notifications.test_digest import at, make_rule
 
 
 def test_deliveries_wait_while_redis_is_down_and_arrive_once_when_it_returns(
@@ -18,10 +17,7 @@ def test_deliveries_wait_while_redis_is_down_and_arrive_once_when_it_returns(
     for i in range(7):
         make_user(session, people["acme"], f"member{i}@acme.test")
     app_row = make_app(session, "crm-sync", name="CRM Sync")
-    save_rule(session, people["acme"], people["admin"], RuleForm(
-        name="Installs", frequency="hour", all_apps=True, channels=["email"], audience="everyone"),
-              now=at(10, 15))
-    session.commit()
+    make_rule(session, people, name="Installs", channels=["email"])
     admin_id, workspace_id = people["admin"].id, people["acme"].id
 
     private_redis.stop()
@@ -72,9 +68,7 @@ def test_deliveries_wait_while_redis_is_down_and_arrive_once_when_it_returns(
 
 def test_send_due_relays_waiting_deliveries_first(session, people, smtp_sink, private_redis,
                                                   private_app):
-    save_rule(session, people["acme"], people["admin"], RuleForm(
-        name="Installs", frequency="hour", all_apps=True, channels=["email"], audience="super_admins"),
-              now=at(10, 15))
+    make_rule(session, people, name="Installs", channels=["email"], audience="super_admins")
     app_row = make_app(session, "crm-sync")
     session.commit()
     private_redis.stop()

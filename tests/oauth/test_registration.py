@@ -1,4 +1,4 @@
-"""`flask apps register MANIFEST.json`: validation, credentials, updates (CONTRACT section 4)."""
+"""`flask apps register MANIFEST.json`: validation, credentials, updates."""
 from __future__ import annotations
 
 import json

@@ -1,4 +1,4 @@
-"""`flask --app wsgi apps register MANIFEST.json` (CONTRACT sections 3 and 4)."""
+"""`flask --app wsgi apps register MANIFEST.json`: how an app enters the catalogue."""
 from __future__ import annotations
 
 import json

@@ -50,7 +50,8 @@ def user_has_grant(session: Session, workspace_id: int, app_id: int, user_id: in
 
 
 def install_link(app: App, workspace_slug: str) -> str | None:
-    """The app's own install page with ?workspace=SLUG (CONTRACT section 4); None without one."""
+    """The app's own install page with ?workspace=SLUG, so the app knows which workspace to ask
+    consent for; None when the app has no install page."""
     if not app.install_url:
         return None
     parts = urlsplit(app.install_url)

@@ -1,5 +1,5 @@
-"""Registering apps from their manifest (CONTRACT section 4): validation, create or update by
-slug, client credentials.
+"""Registering apps from their manifest: validation, create or update by slug, client
+credentials.
 
 Credentials: the first registration issues a client id and a client secret (shown once, stored
 hashed). An update keeps both, so running apps keep working, unless `rotate_secret` is asked

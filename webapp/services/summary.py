@@ -33,7 +33,8 @@ def _count_where(condition):
 
 
 def app_summary(session: Session, workspace_id: int) -> AppSummary:
-    """Counts over installed installations of apps that are not multi-account (ARCHITECTURE 3)."""
+    """Counts over installed installations of apps that are not multi-account: those have no
+    status of their own (each of their external accounts has one)."""
     row = session.execute(
         select(func.count(Installation.id),
                _count_where(Installation.status.in_(("disconnected", "expired"))),
