@@ -30,7 +30,6 @@ class HtmxRequest:
     swap: str
     data: tuple[tuple[str, str], ...]
     trigger_id: str | None
-    swap_errors: bool  # the target shows 400/422 answers (data-swap-errors)
 
     def headers(self, page_url: str) -> dict[str, str]:
         headers = {"HX-Request": "true", "HX-Target": self.target_id,
@@ -128,9 +127,7 @@ def htmx_requests(document: BeautifulSoup) -> tuple[list[HtmxRequest], list[str]
         found.append(HtmxRequest(
             verb=verb, url=element[f"hx-{verb}"], target_id=target["id"], target_tag=target.name,
             swap=swap,
-            data=tuple(_values(element, verb)), trigger_id=element.get("id"),
-            swap_errors=target.find_parent(attrs={"data-swap-errors": True}) is not None
-            or target.has_attr("data-swap-errors")))
+            data=tuple(_values(element, verb)), trigger_id=element.get("id")))
     return found, problems
 
 

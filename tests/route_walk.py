@@ -28,7 +28,7 @@ FRAGMENT_TARGETS = ("app-log-table", "app-log-more", "my-apps-table", "marketpla
                     "notification-panel-body", "notification-count")
 
 PUBLIC_ENDPOINTS = {"static", "health.healthz", "health.readyz", "oauth.metadata", "auth.login",
-                    "auth.home", "api.openapi_document"}
+                    "auth.home", "api.openapi_document", "problems.index"}
 # Called by programs, not browsers: no CSRF, but client credentials (OAuth) or a bearer token (API).
 PROGRAM_ENDPOINTS = {"oauth.token", "oauth.revoke", "oauth.introspect"}
 
@@ -206,7 +206,7 @@ class Findings:
         if endpoint in PUBLIC_ENDPOINTS:
             return
         if is_api(endpoint):
-            if status != 401 or "application/json" not in response.content_type:
+            if status != 401 or response.content_type != "application/problem+json":
                 self.problems.append(f"{where}: {status} {response.content_type}, expected JSON 401")
         elif status != 302 or not response.headers.get("Location", "").startswith("/login"):
             self.problems.append(f"{where}: {status}, expected a redirect to /login")

@@ -82,7 +82,7 @@ def test_adding_an_existing_account_is_a_conflict(api, token, session):
     assert api("POST", "/api/v1/accounts", token, json=body).status_code == 201
     again = api("POST", "/api/v1/accounts", token, json={**body, "name": "Other"})
     assert again.status_code == 409
-    assert again.json["error"] == "conflict"
+    assert again.json["title"] == "Not possible now" and again.json["field"] == "external_id"
     assert accounts_in_db(session) == {"li-42": ("Acme on LinkedIn", "connected")}
 
 
@@ -97,15 +97,15 @@ def test_adding_an_existing_account_is_a_conflict(api, token, session):
 def test_bad_fields_are_refused_naming_the_field(api, token, body, field):
     response = api("POST", "/api/v1/accounts", token, json=body)
     assert response.status_code == 400
-    assert response.json["error"] == "invalid_request"
-    assert field in response.json["error_description"]
+    assert response.content_type == "application/problem+json"
+    assert response.json["field"] == field and field in response.json["detail"]
 
 
 def test_a_body_that_is_not_a_json_object_is_refused(api, token):
     for kwargs in ({"data": "external_id=x"}, {"json": ["x"]}):
         response = api("POST", "/api/v1/accounts", token, **kwargs)
         assert response.status_code == 400
-        assert "JSON object" in response.json["error_description"]
+        assert "JSON object" in response.json["detail"]
 
 
 def test_updates_check_status_and_fields(api, token):
@@ -122,14 +122,14 @@ def test_unknown_accounts_are_404(api, token):
     for method, kwargs in (("GET", {}), ("PATCH", {"json": {"status": "error"}}), ("DELETE", {})):
         response = api(method, "/api/v1/accounts/nope", token, **kwargs)
         assert response.status_code == 404
-        assert response.json["error"] == "not_found"
+        assert response.json["status"] == 404 and "nope" in response.json["detail"]
 
 
 def test_missing_or_invalid_token_is_401_with_a_bearer_challenge(api, token):
     missing = api("GET", "/api/v1/accounts")
     assert missing.status_code == 401
     assert missing.headers["WWW-Authenticate"].startswith("Bearer")
-    assert missing.json["error"]
+    assert missing.json["detail"].startswith("Send an access token")
     wrong = api("GET", "/api/v1/accounts", "not-a-token")
     assert wrong.status_code == 401
     assert 'error="invalid_token"' in wrong.headers["WWW-Authenticate"]
@@ -161,7 +161,7 @@ def test_only_multi_account_apps_may_use_it(api, session, people):
     token = issue_token(session, people["acme"], plain, people["admin"])
     response = api("GET", "/api/v1/accounts", token)
     assert response.status_code == 403
-    assert response.json["error"] == "forbidden"
+    assert response.json["detail"] == "Only multi-account apps report external accounts."
 
 
 def test_an_app_sees_only_its_own_workspace_accounts(api, session, people, social, token):

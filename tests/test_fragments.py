@@ -103,14 +103,15 @@ class Walk:
             body = response.get_data(as_text=True)
             self.answered.add(request.target_id)
             self.problems.extend(f"{request}: {p}" for p in self.check(request, response, body, seen))
-            if 200 <= response.status_code < 300 or request.swap_errors:
+            if 200 <= response.status_code < 500:  # htmx swaps every 4xx too
                 discover(swapped(document, request, body), page_url)
 
     def check(self, request: HtmxRequest, response, body: str, seen) -> list[str]:
         status = response.status_code
         if request.verb == "delete":  # the element leaves the page: nothing to swap in
             return [] if status == 200 and not body.strip() else [f"{status}, {body[:80]!r}"]
-        if not (status == 200 or status in (400, 422) and request.swap_errors):
+        # A view answers bad filters (400) or a form's mistakes (422) with its own block.
+        if status not in (200, 400, 422):
             return [f"answered {status}"]
         problems = []
         if seen["pages"] or len(seen["blocks"]) != 1:

@@ -6,6 +6,7 @@ from tests.conftest import make_app, make_installation, make_user
 from webapp.database import utcnow
 from webapp.models import Alert, ExternalAccount, Scope
 from webapp.services import installations as svc
+from webapp.services.errors import NotFound
 from webapp.services.external_accounts import list_accounts
 
 
@@ -106,8 +107,9 @@ def test_installation_for_slug_is_scoped_to_the_workspace(session, people):
     installation = make_installation(session, people["acme"], app)
     session.commit()
     assert svc.installation_for_slug(session, people["acme"].id, "only-acme") == installation
-    assert svc.installation_for_slug(session, people["globex"].id, "only-acme") is None
-    assert svc.installation_for_slug(session, people["acme"].id, "nope") is None
+    for workspace, slug in ((people["globex"], "only-acme"), (people["acme"], "nope")):
+        with pytest.raises(NotFound, match="not installed in your workspace"):
+            svc.installation_for_slug(session, workspace.id, slug)
 
 
 def test_open_alerts_leave_resolved_ones_out(session, people):

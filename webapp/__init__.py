@@ -52,11 +52,13 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     from webapp.blueprints import register_blueprints
     from webapp.cli import register_cli
+    from webapp.errors_http import register_error_handlers
     from webapp.request_guard import register_request_guard
     from webapp.web import register_web
 
     register_request_guard(app)
     register_web(app)
+    register_error_handlers(app)
     register_blueprints(app)
     register_cli(app)
 

@@ -1,17 +1,16 @@
-"""Request-level glue shared by every blueprint: login loading, fragments, errors."""
+"""Request-level glue shared by every blueprint: login loading and fragments (errors are answered
+in webapp/errors_http.py)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from flask import Flask, current_app, render_template, request
+from flask import Flask, current_app, render_template
 from jinja2_fragments import BlockNotFoundError
 from jinja2_fragments.flask import render_block
 from sqlalchemy import select
-from werkzeug.exceptions import HTTPException, default_exceptions
 
 from webapp.extensions import db, htmx, login_manager
 from webapp.models import User
-from webapp.services.errors import DomainError
 from webapp.services.formatting import register_filters
 
 
@@ -59,18 +58,3 @@ def register_web(app: Flask) -> None:
             return None
         return db.session.scalar(select(User).where(User.id == int(user_id)))
 
-    @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException):
-        if request.path.startswith(("/oauth/", "/api/", "/.well-known/")):
-            return {"error": error.name.lower().replace(" ", "_"),
-                    "error_description": error.description}, error.code
-        if htmx:
-            return render_template("_error_fragment.html", error=error), error.code
-        return render_template("error.html", error=error), error.code
-
-    @app.errorhandler(DomainError)
-    def domain_error(error: DomainError):
-        # A refusal from the services (e.g. the policy's Forbidden or Conflict) answers like the
-        # HTTP error of its status, with its message for people.
-        db.session.rollback()
-        return http_error(default_exceptions[error.status](description=error.message))

@@ -9,10 +9,11 @@ def register_blueprints(app: Flask) -> None:
     from webapp.blueprints.marketplace import bp as marketplace_bp
     from webapp.blueprints.notifications import bp as notifications_bp
     from webapp.blueprints.oauth import bp as oauth_bp
+    from webapp.blueprints.problems import bp as problems_bp
     from webapp.blueprints.settings import bp as settings_bp
 
     for blueprint in (auth_bp, health_bp, settings_bp, connected_apps_bp, marketplace_bp,
-                      oauth_bp, notifications_bp):
+                      oauth_bp, notifications_bp, problems_bp):
         app.register_blueprint(blueprint)
 
     from webapp.blueprints.api import bp as api_bp

@@ -8,13 +8,14 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from webapp.models import PLANS, ROLES, User, Workspace
+from webapp.services.errors import InvalidInput
 
 # A real hash to compare against when the email is unknown, so timing does not reveal accounts.
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-class AccountError(ValueError):
+class AccountError(InvalidInput):
     pass
 
 

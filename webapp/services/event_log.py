@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from webapp.database import MAX_ID
 from webapp.models import ACTIVITIES, App, Event, Installation, User
+from webapp.services.errors import InvalidInput
 from webapp.services.formatting import iso_utc
 
 PAGE_SIZE = 50
@@ -30,7 +31,7 @@ _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _ID = re.compile(r"[0-9]{1,18}")
 
 
-class LogQueryError(ValueError):
+class LogQueryError(InvalidInput):
     """Input the log cannot answer; the message is shown to the person who sent it."""
 
 

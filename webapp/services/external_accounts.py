@@ -6,36 +6,40 @@ under "Manage connection". Functions flush but never commit: the caller owns the
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from webapp.database import utcnow
 from webapp.models import ExternalAccount, Installation
 from webapp.models.installation import ACCOUNT_STATUSES
+from webapp.services.errors import Conflict, InvalidInput, NotFound
 from webapp.services.validation import text_field
+
 MAX_LENGTH = 200
 
 
-class AccountInputError(ValueError):
-    """The request names a field wrongly; the message names the field."""
+class AccountInputError(InvalidInput):
+    """The request names a field wrongly; the message (and `field`) name the field."""
 
 
-class AccountExists(ValueError):
-    pass
+class AccountExists(Conflict):
+    """The installation already holds an account with this external id."""
 
 
-class AccountNotFound(LookupError):
-    pass
+class AccountNotFound(NotFound):
+    """The installation holds no account with this external id."""
 
 
 def _invalid(field: str, problem: str) -> AccountInputError:
-    return AccountInputError(f"“{field}” {problem}.")
+    return AccountInputError(f"“{field}” {problem}.", field=field)
 
 
 def _status(value, required: bool) -> str | None:
     if value is None and not required:
         return None
     if value not in ACCOUNT_STATUSES:
-        raise AccountInputError(f"“status” must be one of {', '.join(ACCOUNT_STATUSES)}.")
+        raise AccountInputError(f"“status” must be one of {', '.join(ACCOUNT_STATUSES)}.",
+                                field="status")
     return value
 
 
@@ -60,17 +64,21 @@ def add_account(session: Session, installation: Installation, data: dict) -> Ext
     external_id = text_field(data.get("external_id"), "external_id", MAX_LENGTH, _invalid)
     name = text_field(data.get("name"), "name", MAX_LENGTH, _invalid)
     status = _status(data.get("status", "connected"), required=True)
-    try:
-        get_account(session, installation, external_id)
-    except AccountNotFound:
-        pass
-    else:
-        raise AccountExists(f"An account with external id “{external_id}” already exists.")
+    exists = AccountExists(f"An account with external id “{external_id}” already exists.",
+                           field="external_id")
+    if session.scalar(select(ExternalAccount.id).where(
+            ExternalAccount.workspace_id == installation.workspace_id,
+            ExternalAccount.installation_id == installation.id,
+            ExternalAccount.external_id == external_id)) is not None:
+        raise exists
     account = ExternalAccount(workspace_id=installation.workspace_id,
                               installation_id=installation.id, external_id=external_id,
                               name=name, status=status, updated_at=utcnow())
     session.add(account)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:  # a concurrent add of the same id won the race; the caller rolls back
+        raise exists from None
     return account
 
 
@@ -78,7 +86,8 @@ def update_account(session: Session, installation: Installation, external_id: st
                    data: dict) -> ExternalAccount:
     unknown = sorted(set(data) - {"name", "status"})
     if unknown:
-        raise AccountInputError(f"“{unknown[0]}” cannot be changed; send “name” and/or “status”.")
+        raise AccountInputError(f"“{unknown[0]}” cannot be changed; send “name” and/or “status”.",
+                                field=unknown[0])
     name = text_field(data.get("name"), "name", MAX_LENGTH, _invalid, required=False)
     status = _status(data.get("status"), required=False)
     if name is None and status is None:

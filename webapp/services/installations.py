@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from webapp.models import Alert, App, Installation, Scope
 from webapp.models.workspace import PLANS, plan_rank
+from webapp.services.errors import InvalidInput, NotFound
 
 # Filter values of My apps -> label; "" means every installed app.
 STATUS_FILTERS = {"connected": "Connected", "error": "Error", "expired": "Expired",
@@ -19,7 +20,7 @@ STATUS_FILTERS = {"connected": "Connected", "error": "Error", "expired": "Expire
 STATUS_LABELS = dict(STATUS_FILTERS)
 
 
-class UnknownStatus(ValueError):
+class UnknownStatus(InvalidInput):
     pass
 
 
@@ -128,10 +129,14 @@ def installed_installations(session: Session, workspace_id: int, status: str | N
     return list(session.scalars(query).unique())
 
 
-def installation_for_slug(session: Session, workspace_id: int, slug: str) -> Installation | None:
-    """The workspace's installation of the app `slug` (installed or uninstalled), if it ever had one."""
-    return session.scalar(select(Installation).join(Installation.app)
-                          .where(Installation.workspace_id == workspace_id, App.slug == slug))
+def installation_for_slug(session: Session, workspace_id: int, slug: str) -> Installation:
+    """The workspace's installation of the app `slug` (installed or uninstalled); NotFound when it
+    never had one (another workspace's installation, or no such app, is not found either)."""
+    installation = session.scalar(select(Installation).join(Installation.app)
+                                  .where(Installation.workspace_id == workspace_id, App.slug == slug))
+    if installation is None:
+        raise NotFound("This app is not installed in your workspace.")
+    return installation
 
 
 def open_alerts(session: Session, installation: Installation) -> list[Alert]:

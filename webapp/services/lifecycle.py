@@ -29,14 +29,16 @@ from webapp.database import utcnow
 from webapp.models import App, Grant, HealthCheck, Installation, User, Workspace
 from webapp.models.workspace import plan_rank
 from webapp.services import alerts, policy
+from webapp.services.errors import Conflict
 from webapp.services.events import record_event
 from webapp.services.installations import (compute_flags, load_scope_catalogue_for, plan_covers,
                                            scope_groups)
 from webapp.services.oauth.tokens import revoke_grant_tokens
 
 
-class LifecycleError(ValueError):
-    """A lifecycle step that cannot happen; the message is meant for the user."""
+class LifecycleError(Conflict):
+    """A lifecycle step that cannot happen in the installation's present state (or for this
+    consent); the message is meant for the user."""
 
 
 def _active_grants(session: Session, installation: Installation, user: User | None = None
@@ -234,6 +236,8 @@ def set_sync(session: Session, installation: Installation, key: str, enabled: bo
     setting = next((s for s in installation.app.sync_settings or [] if s.get("key") == key), None)
     if setting is None:
         raise LifecycleError(f"{installation.app.name} has no sync setting “{key}”.")
+    if installation.state != "installed":
+        raise LifecycleError(f"{installation.app.name} is not installed.")
     values = dict(installation.sync_values or {})
     current = bool(values.get(key, setting.get("default", False)))
     if current == bool(enabled):

@@ -7,6 +7,7 @@ from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import Session
 
 from webapp.models import App, Installation, LearningResource
+from webapp.services.errors import InvalidInput, NotFound
 from webapp.services.installations import ScopeView, load_scope_catalogue_for, scope_view
 
 SCOPE_KINDS = (("required", "Required"), ("conditional", "Conditionally required"),
@@ -14,7 +15,7 @@ SCOPE_KINDS = (("required", "Required"), ("conditional", "Conditionally required
 MAX_QUERY_LENGTH = 100
 
 
-class UnknownCategory(ValueError):
+class UnknownCategory(InvalidInput):
     pass
 
 
@@ -72,8 +73,11 @@ def discover_apps(session: Session, workspace_id: int, limit: int = 4) -> list[A
                                 .order_by(App.name, App.id).limit(limit)))
 
 
-def app_by_slug(session: Session, slug: str) -> App | None:
-    return session.scalar(select(App).where(App.slug == slug))
+def app_by_slug(session: Session, slug: str) -> App:
+    app = session.scalar(select(App).where(App.slug == slug))
+    if app is None:
+        raise NotFound("There is no such app in the marketplace.")
+    return app
 
 
 def listing(session: Session, workspace_id: int, plan: str, app: App) -> Listing:

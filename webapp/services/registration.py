@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from webapp.models import App, LearningResource, Scope
 from webapp.models.app import INSTALL_LEVELS
+from webapp.services.errors import InvalidInput
 from webapp.services.lifecycle import refresh_flags_for_app
 from webapp.services.oauth.tokens import hash_secret
 from webapp.services.scopes import load_scope_catalogue
@@ -28,12 +29,11 @@ SCOPE_KINDS = {"required": "required_scopes", "conditionally_required": "conditi
                "optional": "optional_scopes"}
 
 
-class ManifestError(ValueError):
+class ManifestError(InvalidInput):
     """An invalid manifest; the message names the field."""
 
     def __init__(self, field: str, problem: str):
-        super().__init__(f"{field}: {problem}")
-        self.field = field
+        super().__init__(f"{field}: {problem}", field=field)
 
 
 @dataclass

@@ -2,23 +2,21 @@
 from __future__ import annotations
 
 from flask import g, jsonify, request, url_for
-from sqlalchemy.exc import IntegrityError
 
 from webapp.blueprints.api import bp
-from webapp.blueprints.api.auth import api_error, app_token_required
+from webapp.blueprints.api.auth import app_token_required
 from webapp.extensions import db
 from webapp.services import external_accounts as svc
+from webapp.services.errors import InvalidInput
 
 token_required = app_token_required("multi_account")
 
 
-def _json_object():
+def _json_object() -> dict:
     data = request.get_json(silent=True)
-    return data if isinstance(data, dict) else None
-
-
-def _bad_body():
-    return api_error(400, "invalid_request", "Send a JSON object with Content-Type: application/json.")
+    if not isinstance(data, dict):
+        raise InvalidInput("Send a JSON object with Content-Type: application/json.")
+    return data
 
 
 @bp.get("/accounts")
@@ -30,17 +28,8 @@ def list_accounts():
 @bp.post("/accounts")
 @token_required
 def add_account():
-    data = _json_object()
-    if data is None:
-        return _bad_body()
-    try:
-        account = svc.add_account(db.session, g.installation, data)
-        db.session.commit()
-    except svc.AccountInputError as error:
-        return api_error(400, "invalid_request", str(error))
-    except (svc.AccountExists, IntegrityError):  # IntegrityError: a concurrent add won the race
-        db.session.rollback()
-        return api_error(409, "conflict", "An account with this external id already exists.")
+    account = svc.add_account(db.session, g.installation, _json_object())
+    db.session.commit()
     response = jsonify(svc.as_json(account))
     response.status_code = 201
     response.headers["Location"] = url_for("api.get_account", external_id=account.external_id)
@@ -50,34 +39,20 @@ def add_account():
 @bp.get("/accounts/<path:external_id>")
 @token_required
 def get_account(external_id: str):
-    try:
-        return jsonify(svc.as_json(svc.get_account(db.session, g.installation, external_id)))
-    except svc.AccountNotFound as error:
-        return api_error(404, "not_found", str(error))
+    return jsonify(svc.as_json(svc.get_account(db.session, g.installation, external_id)))
 
 
 @bp.patch("/accounts/<path:external_id>")
 @token_required
 def update_account(external_id: str):
-    data = _json_object()
-    if data is None:
-        return _bad_body()
-    try:
-        account = svc.update_account(db.session, g.installation, external_id, data)
-        db.session.commit()
-    except svc.AccountInputError as error:
-        return api_error(400, "invalid_request", str(error))
-    except svc.AccountNotFound as error:
-        return api_error(404, "not_found", str(error))
+    account = svc.update_account(db.session, g.installation, external_id, _json_object())
+    db.session.commit()
     return jsonify(svc.as_json(account))
 
 
 @bp.delete("/accounts/<path:external_id>")
 @token_required
 def remove_account(external_id: str):
-    try:
-        svc.remove_account(db.session, g.installation, external_id)
-        db.session.commit()
-    except svc.AccountNotFound as error:
-        return api_error(404, "not_found", str(error))
+    svc.remove_account(db.session, g.installation, external_id)
+    db.session.commit()
     return "", 204

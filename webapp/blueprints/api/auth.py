@@ -1,31 +1,25 @@
-"""Bearer-token authentication of the API (RFC 6750) and its JSON errors."""
+"""Bearer-token authentication of the API (RFC 6750); refusals are answered as problem+json."""
 from __future__ import annotations
 
 from functools import wraps
 
-from flask import g, jsonify, request
+from flask import g, request
 from sqlalchemy import select
 
+from webapp.errors_http import BearerChallenge
 from webapp.extensions import db
 from webapp.models import Installation
+from webapp.services.errors import Forbidden
 from webapp.services.oauth.tokens import find_active_access_token
 
 REALM = "connected-apps"
 
 
-def api_error(status: int, error: str, description: str, headers: dict | None = None):
-    response = jsonify(error=error, error_description=description)
-    response.status_code = status
-    response.headers.update(headers or {})
-    return response
-
-
-def _unauthorized(description: str, invalid: bool):
+def _unauthorized(description: str, invalid: bool) -> BearerChallenge:
     challenge = f'Bearer realm="{REALM}"'
     if invalid:  # RFC 6750 3.1: no error code when the request carried no token at all
         challenge += f', error="invalid_token", error_description="{description}"'
-    return api_error(401, "invalid_token" if invalid else "unauthorized", description,
-                     {"WWW-Authenticate": challenge})
+    return BearerChallenge(description, challenge)
 
 
 def _bearer_token() -> str | None:
@@ -38,7 +32,7 @@ def _bearer_token() -> str | None:
 def app_token_required(install_level: str):
     """The view runs with g.installation: the installation the presented token was issued for.
 
-    Only tokens of apps of `install_level` are accepted (403 otherwise).
+    Only tokens of apps of `install_level` are accepted (Forbidden otherwise).
     """
 
     def decorator(view):
@@ -46,8 +40,8 @@ def app_token_required(install_level: str):
         def wrapper(*args, **kwargs):
             raw = _bearer_token()
             if raw is None:
-                return _unauthorized("Send an access token: Authorization: Bearer <token>.",
-                                     invalid=False)
+                raise _unauthorized("Send an access token: Authorization: Bearer <token>.",
+                                    invalid=False)
             token = find_active_access_token(db.session, raw)
             installation = None
             if token is not None:
@@ -57,11 +51,10 @@ def app_token_required(install_level: str):
                     Installation.app_id == token.app_id,
                     Installation.state == "installed"))
             if installation is None:
-                return _unauthorized("The access token is invalid, expired or revoked.",
-                                     invalid=True)
+                raise _unauthorized("The access token is invalid, expired or revoked.",
+                                    invalid=True)
             if installation.app.install_level != install_level:
-                return api_error(403, "forbidden",
-                                 "Only multi-account apps report external accounts.")
+                raise Forbidden("Only multi-account apps report external accounts.")
             g.installation = installation
             return view(*args, **kwargs)
 

@@ -10,7 +10,8 @@ from webapp.services.external_accounts import MAX_LENGTH
 
 def _error(description: str) -> dict:
     return {"description": description,
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+            "content": {"application/problem+json": {
+                "schema": {"$ref": "#/components/schemas/Problem"}}}}
 
 
 def _account_response(description: str) -> dict:
@@ -134,11 +135,20 @@ SPEC = {
                 "additionalProperties": False,
                 "properties": {"name": _text("A new name."), "status": STATUS},
             },
-            "Error": {
+            "Problem": {
                 "type": "object",
-                "required": ["error", "error_description"],
-                "properties": {"error": {"type": "string"},
-                               "error_description": {"type": "string"}},
+                "description": "An error, as RFC 9457 describes it.",
+                "required": ["type", "title", "status", "detail"],
+                "properties": {
+                    "type": {"type": "string", "format": "uri",
+                             "description": "The problem type; /problems describes each."},
+                    "title": {"type": "string", "description": "The type in a few words."},
+                    "status": {"type": "integer", "description": "The HTTP status code."},
+                    "detail": {"type": "string",
+                               "description": "What went wrong in this request, for people."},
+                    "field": {"type": "string",
+                              "description": "The input field at fault, when there is one."},
+                },
             },
         },
     },

@@ -7,7 +7,8 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_limiter.util import get_remote_address
 
-from webapp.extensions import db, limiter
+from webapp.errors_http import handle_error
+from webapp.extensions import db, htmx, limiter
 from webapp.services.accounts import authenticate
 
 bp = Blueprint("auth", __name__)
@@ -63,10 +64,11 @@ def logout():
     return redirect(url_for("auth.login"))
 
 
-@bp.app_errorhandler(429)
+@bp.errorhandler(429)
 def too_many_attempts(error):
-    if request.endpoint == "auth.login":
+    """The login form says it in place; anything else gets the one error handler's answer."""
+    if request.endpoint == "auth.login" and not htmx:
         return render_template(
             "auth/login.html", next=request.args.get("next"), email=request.form.get("email", ""),
             error="Too many failed attempts. Wait a minute, then try again."), 429
-    return render_template("error.html", error=error), 429
+    return handle_error(error)

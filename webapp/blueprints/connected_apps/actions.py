@@ -2,17 +2,19 @@
 
 Every route is a POST (CSRF-checked), fetches the installation through the user's workspace (404
 for anyone else's), asks the policy whether this user may do it now (403 for the role, 409 for
-the state), and commits the lifecycle step with its event.
+the state), and commits the lifecycle step with its event. Refusals are DomainErrors, which the
+error handler answers (rolling back the request's writes).
 """
 from __future__ import annotations
 
-from flask import abort, flash, make_response, redirect, request, url_for
+from flask import flash, make_response, redirect, request, url_for
 from flask_login import current_user, login_required
 
 from webapp.blueprints.connected_apps import bp
 from webapp.extensions import db, htmx
 from webapp.models import Grant, Installation
 from webapp.services import connections, installations, lifecycle, policy
+from webapp.services.errors import InvalidInput, NotFound
 from webapp.services.policy import Action
 
 SYNC_VALUES = {"on": True, "off": False}
@@ -56,10 +58,7 @@ def _require(installation: Installation, action: Action) -> None:
 
 
 def _installation(slug: str) -> Installation:
-    installation = installations.installation_for_slug(db.session, current_user.workspace_id, slug)
-    if installation is None:
-        abort(404, description="This app is not installed in your workspace.")
-    return installation
+    return installations.installation_for_slug(db.session, current_user.workspace_id, slug)
 
 
 def _done(installation: Installation, message: str):
@@ -73,20 +72,12 @@ def _done(installation: Installation, message: str):
     return redirect(target, 303)
 
 
-def _refused(error: lifecycle.LifecycleError):
-    db.session.rollback()
-    abort(409, description=str(error))
-
-
 @bp.post("/apps/<slug>/uninstall")
 @login_required
 def uninstall(slug: str):
     installation = _installation(slug)
     _require(installation, Action.UNINSTALL)
-    try:
-        lifecycle.uninstall(db.session, installation, current_user._get_current_object())
-    except lifecycle.LifecycleError as error:
-        _refused(error)
+    lifecycle.uninstall(db.session, installation, current_user._get_current_object())
     db.session.commit()
     return _done(installation, f"{installation.app.name} was uninstalled.")
 
@@ -96,11 +87,8 @@ def uninstall(slug: str):
 def disconnect(slug: str):
     installation = _installation(slug)
     _require(installation, Action.DISCONNECT)
-    try:
-        lifecycle.disconnect(db.session, installation, current_user._get_current_object(),
-                             "admin_disconnected")
-    except lifecycle.LifecycleError as error:
-        _refused(error)
+    lifecycle.disconnect(db.session, installation, current_user._get_current_object(),
+                         "admin_disconnected")
     db.session.commit()
     return _done(installation, f"{installation.app.name} was disconnected.")
 
@@ -112,15 +100,11 @@ def set_sync(slug: str, key: str):
     _require(installation, Action.CHANGE_SYNC)
     setting = next((s for s in installation.app.sync_settings or [] if s.get("key") == key), None)
     if setting is None:
-        abort(404, description="This app has no such sync setting.")
+        raise NotFound("This app has no such sync setting.")
     enabled = SYNC_VALUES.get(request.form.get("enabled", ""))
     if enabled is None:
-        abort(400, description="Choose whether to turn the setting on or off.")
-    try:
-        lifecycle.set_sync(db.session, installation, key, enabled,
-                           current_user._get_current_object())
-    except lifecycle.LifecycleError as error:
-        _refused(error)
+        raise InvalidInput("Choose whether to turn the setting on or off.", field="enabled")
+    lifecycle.set_sync(db.session, installation, key, enabled, current_user._get_current_object())
     db.session.commit()
     label = setting.get("label", key)
     return _done(installation, f"{label} turned {'on' if enabled else 'off'}.")
@@ -135,12 +119,9 @@ def disconnect_my_connection(slug: str, grant_id: int):
     if (grant is None or grant.installation_id != installation.id
             or grant.workspace_id != current_user.workspace_id
             or installation.app.install_level != "user"):
-        abort(404, description="There is no such connection.")
+        raise NotFound("There is no such connection.")
     policy.require_own_connection(grant, current_user)
     _require(installation, Action.DISCONNECT_MY_CONNECTION)
-    try:
-        lifecycle.disconnect_user_grant(db.session, installation, current_user._get_current_object())
-    except lifecycle.LifecycleError as error:
-        _refused(error)
+    lifecycle.disconnect_user_grant(db.session, installation, current_user._get_current_object())
     db.session.commit()
     return _done(installation, f"Your connection to {installation.app.name} was disconnected.")

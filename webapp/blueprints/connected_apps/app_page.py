@@ -1,7 +1,6 @@
 """The page of one app installed (or once installed) in the workspace."""
 from __future__ import annotations
 
-from flask import abort
 from flask_login import current_user, login_required
 
 from webapp.blueprints.connected_apps import bp
@@ -17,9 +16,8 @@ from webapp.web import render_page_or_fragment
 @login_required
 def app_page(slug: str):
     workspace = current_user.workspace
+    # NotFound when never installed here, another workspace's, or no such app.
     installation = svc.installation_for_slug(db.session, workspace.id, slug)
-    if installation is None:  # never installed here, another workspace's, or no such app
-        abort(404, description="This app is not installed in your workspace.")
     app = installation.app
     catalogue = svc.load_scope_catalogue_for(db.session,
                                              [*app.all_scopes, *installation.granted_scopes])

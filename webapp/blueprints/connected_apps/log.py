@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-from flask import Response, abort, current_app, request, stream_with_context, url_for
+from flask import Response, current_app, request, stream_with_context, url_for
 from flask_login import current_user, login_required
 
 from webapp.blueprints.connected_apps import bp
@@ -59,7 +59,7 @@ class LogView:
     @property
     def status(self) -> int:
         """The page's or fragment's status: bad filters or a bad cursor are the asker's mistake."""
-        return 400 if self.error else 200
+        return event_log.LogQueryError.status if self.error else 200
 
 
 def log_fragment_requested() -> bool:
@@ -94,10 +94,7 @@ def _build_log(fixed_app_id: int | None, with_options: bool) -> LogView:
 def export_log():
     """Every row the filters match (all pages), streamed in keyset batches."""
     workspace_id = current_user.workspace_id
-    try:
-        filters = event_log.parse_filters(db.session, workspace_id, request.args)
-    except event_log.LogQueryError as error:
-        abort(400, description=str(error))
+    filters = event_log.parse_filters(db.session, workspace_id, request.args)
     rows = event_log.iter_export_rows(db.session, workspace_id, filters)
     slug = re.sub(r"[^A-Za-z0-9_-]+", "-", current_user.workspace.slug)
     filename = f"app-log-{slug}-{utcnow():%Y%m%d-%H%M%S}.csv"

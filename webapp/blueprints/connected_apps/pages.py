@@ -1,7 +1,7 @@
 """The Overview and My apps tabs."""
 from __future__ import annotations
 
-from flask import abort, request
+from flask import request
 from flask_login import current_user, login_required
 
 from webapp.blueprints.connected_apps import bp
@@ -30,10 +30,7 @@ def overview():
 @bp.route("/my-apps")
 @login_required
 def my_apps():
-    try:
-        status = installations.parse_status_filter(request.args.get("status"))
-    except installations.UnknownStatus as error:
-        abort(400, description=str(error))
+    status = installations.parse_status_filter(request.args.get("status"))
     rows = installations.installed_installations(db.session, current_user.workspace_id, status)
     return render_page_or_fragment(
         "connected_apps/my_apps.html", MY_APPS_FRAGMENTS, active_tab="my_apps",

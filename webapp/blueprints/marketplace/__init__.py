@@ -1,5 +1,5 @@
 """The marketplace: the deployment's catalogue of apps, seen from the user's workspace."""
-from flask import Blueprint, abort, request
+from flask import Blueprint, request
 from flask_login import current_user, login_required
 
 from webapp.extensions import db
@@ -18,10 +18,7 @@ LISTING_FRAGMENTS = {"install-dialog-body": "install_dialog"}
 @login_required
 def index():
     categories = marketplace.categories(db.session)
-    try:
-        category = marketplace.parse_category(request.args.get("category"), categories)
-    except marketplace.UnknownCategory as error:
-        abort(400, description=str(error))
+    category = marketplace.parse_category(request.args.get("category"), categories)
     query = request.args.get("q", "")[:marketplace.MAX_QUERY_LENGTH]
     cards = marketplace.search_apps(db.session, current_user.workspace_id, query, category)
     # A card offers Install only; connecting oneself to an installed app is the listing's.
@@ -39,8 +36,6 @@ def index():
 @login_required
 def listing(slug: str):
     app = marketplace.app_by_slug(db.session, slug)
-    if app is None:
-        abort(404, description="There is no such app in the marketplace.")
     workspace = current_user.workspace
     listing = marketplace.listing(db.session, workspace.id, workspace.plan, app)
     connected_myself = app.install_level == "user" and connections.user_has_grant(

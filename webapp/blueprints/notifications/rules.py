@@ -1,13 +1,14 @@
 """Settings > Connected apps > Notifications: the rules table and the three-step wizard."""
 from __future__ import annotations
 
-from flask import abort, request
+from flask import request
 from flask_login import current_user, login_required
 
 from webapp.blueprints.notifications import bp
 from webapp.extensions import db
 from webapp.models.notification import AUDIENCES, CHANNELS, FREQUENCIES, RULE_TYPES
 from webapp.services import policy
+from webapp.services.errors import Unprocessable
 from webapp.services.notifications import rules as service
 from webapp.services.policy import Action
 from webapp.web import render_page_or_fragment
@@ -15,8 +16,8 @@ from webapp.web import render_page_or_fragment
 # The buttons, the wizard's steps and its Cancel all swap the tab's content.
 FRAGMENTS = {"notifications-content": "notifications_content"}
 TAB_URL = "/settings/connected-apps/notifications"
-# The step comes back with its errors next to the fields; htmx swaps it (data-swap-errors).
-INVALID = 422
+# The step comes back with its errors next to the fields; htmx swaps every 4xx answer.
+INVALID = Unprocessable.status
 
 
 def _render(status: int = 200, headers: dict | None = None, **context):
@@ -62,18 +63,11 @@ def new_rule():
     return _render(wizard=_wizard(service.RuleForm(), 1))
 
 
-def _rule_or_404(rule_id: int):
-    rule = service.get_rule(db.session, current_user.workspace, rule_id)
-    if rule is None:
-        abort(404, description="This notification does not exist.")
-    return rule
-
-
 @bp.route("/settings/connected-apps/notifications/<int:rule_id>/manage")
 @login_required
 def manage_rule(rule_id: int):
     _require(Action.MANAGE_NOTIFICATION)
-    rule = _rule_or_404(rule_id)
+    rule = service.get_rule(db.session, current_user.workspace, rule_id)
     return _render(wizard=_wizard(service.RuleForm.from_rule(rule), 1, rule))
 
 
@@ -86,32 +80,26 @@ def wizard():
     workspace = current_user.workspace
     rule = None
     if request.form.get("rule_id"):
-        try:
-            rule_id = service.parse_id(request.form["rule_id"], "Notification")
-        except service.RuleInputError:
-            abort(404, description="This notification does not exist.")
-        rule = _rule_or_404(rule_id)
+        rule = service.get_rule(db.session, workspace, request.form["rule_id"])
     try:
         step = int(request.form.get("step", "1"))
     except ValueError:
         step = 1
     step = step if step in service.STEPS else 1
     action = request.form.get("nav", "next")
-    try:
-        data = service.RuleForm.from_form(request.form)
-        if action == "back":
-            return _render(wizard=_wizard(data, max(step - 1, 1), rule))
-        if action == "apply" and step == service.STEPS[-1]:
-            failed_step, errors = service.validate_all(db.session, workspace, data, rule)
-            if failed_step is None:
-                service.save_rule(db.session, workspace, current_user, data, rule)
-                db.session.commit()
-                return _render(headers={"HX-Push-Url": TAB_URL})
-            return _render(INVALID, wizard=_wizard(data, failed_step, rule, errors))
-        errors = service.validate_step(db.session, workspace, data, step, rule)
-    except service.RuleInputError as error:
-        db.session.rollback()
-        abort(400, description=str(error))
+    # Input no honest form sends raises RuleInputError (400); mistakes a person makes come back
+    # as the step with its errors beside the fields (422).
+    data = service.RuleForm.from_form(request.form)
+    if action == "back":
+        return _render(wizard=_wizard(data, max(step - 1, 1), rule))
+    if action == "apply" and step == service.STEPS[-1]:
+        failed_step, errors = service.validate_all(db.session, workspace, data, rule)
+        if failed_step is None:
+            service.save_rule(db.session, workspace, current_user, data, rule)
+            db.session.commit()
+            return _render(headers={"HX-Push-Url": TAB_URL})
+        return _render(INVALID, wizard=_wizard(data, failed_step, rule, errors))
+    errors = service.validate_step(db.session, workspace, data, step, rule)
     if errors:
         return _render(INVALID, wizard=_wizard(data, step, rule, errors))
     return _render(wizard=_wizard(data, min(step + 1, service.STEPS[-1]), rule))
@@ -121,7 +109,7 @@ def wizard():
 @login_required
 def delete_rule(rule_id: int):
     _require(Action.DELETE_NOTIFICATION)
-    rule = _rule_or_404(rule_id)
+    rule = service.get_rule(db.session, current_user.workspace, rule_id)
     service.delete_rule(db.session, rule)
     db.session.commit()
     # htmx swaps the row's outerHTML with this empty body: the row leaves the table.

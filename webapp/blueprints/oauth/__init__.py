@@ -12,7 +12,7 @@ from flask_login import current_user, login_required
 from webapp.extensions import csrf, db
 from webapp.services.errors import DomainError
 from webapp.services.links import ConsoleLinks
-from webapp.services.lifecycle import LifecycleError, check_may_consent, consent
+from webapp.services.lifecycle import check_may_consent, consent
 from webapp.services.oauth.consent import consent_view
 from webapp.services.oauth.server import ConsoleAuthorizationServer, server_metadata, with_iss
 
@@ -83,9 +83,9 @@ def authorize():
     try:
         check_may_consent(workspace, app, current_user)
         grant = consent(db.session, workspace, app, current_user, scopes)
-    except (LifecycleError, DomainError) as error:
+    except DomainError as error:  # shown on the consent page, in place of "Connect app"
         db.session.rollback()
-        view.blocking = str(error)
+        view.blocking = error.message
         return render_template("oauth/consent.html", view=view), 400, NO_STORE
     response = flow.issue_code(grant)
     if "code=" in response.headers.get("Location", ""):

@@ -6,6 +6,7 @@ from sqlalchemy.orm import Session
 
 from webapp.database import utcnow
 from webapp.models import InAppNotification, User
+from webapp.services.errors import NotFound
 
 PAGE = 50
 
@@ -21,9 +22,13 @@ def recent(session: Session, user: User, limit: int = PAGE) -> list[InAppNotific
         .order_by(InAppNotification.created_at.desc(), InAppNotification.id.desc()).limit(limit)))
 
 
-def get_own(session: Session, user: User, notification_id: int) -> InAppNotification | None:
-    return session.scalar(select(InAppNotification).where(
+def get_own(session: Session, user: User, notification_id: int) -> InAppNotification:
+    """The user's own notification; NotFound for anyone else's."""
+    notification = session.scalar(select(InAppNotification).where(
         InAppNotification.id == notification_id, InAppNotification.user_id == user.id))
+    if notification is None:
+        raise NotFound("This notification does not exist.")
+    return notification
 
 
 def mark_read(session: Session, notification: InAppNotification) -> None:

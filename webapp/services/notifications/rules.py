@@ -11,13 +11,14 @@ from webapp.database import MAX_ID, utcnow
 from webapp.models import (App, Delivery, InAppNotification, Installation, NotificationRule,
                            NotificationRuleApp, Team, User, Workspace)
 from webapp.models.notification import AUDIENCES, CHANNELS, FREQUENCIES, RULE_TYPES
+from webapp.services.errors import InvalidInput, NotFound
 from webapp.services.notifications.windows import window_start, workspace_zone
 
 NAME_MAX = 120
 STEPS = (1, 2, 3)
 
 
-class RuleInputError(ValueError):
+class RuleInputError(InvalidInput):
     """Input no honest form can send (unknown values, another workspace's ids): answered with 400."""
 
 
@@ -188,9 +189,18 @@ def save_rule(session: Session, workspace: Workspace, actor: User, data: RuleFor
     return rule
 
 
-def get_rule(session: Session, workspace: Workspace, rule_id: int) -> NotificationRule | None:
-    return session.scalar(select(NotificationRule).where(NotificationRule.id == rule_id,
+def get_rule(session: Session, workspace: Workspace, rule_id: int | str) -> NotificationRule:
+    """The workspace's rule; NotFound for another workspace's, a deleted one, or what is no id."""
+    missing = NotFound("This notification does not exist.")
+    try:
+        rule_id = parse_id(rule_id, "Notification")
+    except RuleInputError:
+        raise missing from None
+    rule = session.scalar(select(NotificationRule).where(NotificationRule.id == rule_id,
                                                          NotificationRule.workspace_id == workspace.id))
+    if rule is None:
+        raise missing
+    return rule
 
 
 def list_rules(session: Session, workspace: Workspace) -> list[NotificationRule]:

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from webapp.models import App, Grant, Installation, User, Workspace
 from webapp.services.errors import DomainError
 from webapp.services.installations import ScopeView, load_scope_catalogue_for, scope_view
-from webapp.services.lifecycle import LifecycleError, check_may_consent, grantable_scopes
+from webapp.services.lifecycle import check_may_consent, grantable_scopes
 
 
 @dataclass
@@ -47,8 +47,8 @@ def consent_view(session: Session, workspace: Workspace, app: App, user: User,
     try:
         check_may_consent(workspace, app, user)
         grantable_scopes(session, workspace, app, requested_scopes)
-    except (LifecycleError, DomainError) as error:
-        view.blocking = str(error)
+    except DomainError as error:
+        view.blocking = error.message
     granted = _already_granted(session, workspace, app, user)
     view.reauthentication = granted is not None
     catalogue = load_scope_catalogue_for(session, app.all_scopes)

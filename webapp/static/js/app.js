@@ -12,18 +12,6 @@ document.addEventListener("click", function (event) {
   }
 });
 
-// Fragments marked data-swap-errors answer bad input with 400 or 422 and a message rendered for
-// them (the app log's filters, the notification wizard's fields): show it instead of letting htmx
-// drop the response.
-document.addEventListener("htmx:beforeSwap", function (event) {
-  var target = event.detail.target;
-  var status = event.detail.xhr.status;
-  if ((status === 400 || status === 422) && target && target.closest("[data-swap-errors]")) {
-    event.detail.shouldSwap = true;
-    event.detail.isError = false;
-  }
-});
-
 // A marketplace "Install" loads the app's listing into the install dialog: open it once it is there.
 document.addEventListener("htmx:afterSwap", function (event) {
   var target = event.detail.target;
