@@ -142,7 +142,7 @@ CASES = [
          "Only multi-account apps report external accounts."),
     Case("api.add_account", "app", "POST", "/api/v1/accounts", 400, "Send a JSON object",
          form={"external_id": "x"}),
-    Case("api.add_account", "app", "POST", "/api/v1/accounts", 400, "“name” is required.",
+    Case("api.add_account", "app", "POST", "/api/v1/accounts", 400, "“name” is missing.",
          json={"external_id": "x"}, field="name"),
     Case("api.add_account", "app", "POST", "/api/v1/accounts", 409, "already exists",
          json={"external_id": "li-acme-1", "name": "Again"}, field="external_id"),

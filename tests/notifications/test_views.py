@@ -253,15 +253,15 @@ def test_another_workspaces_rules_apps_users_and_teams_are_refused(browser, sess
     assert bob.post(WIZARD, data=form(rule_id=str(theirs.id))).status_code == 404
     refused = bob.post(WIZARD, data=form(step="2", app_ids=[str(globex_app.id)]), htmx_target=TARGET)
     assert refused.status_code == 400
-    assert alerts(refused) == ["Bad Request. Apps must be apps installed in your workspace."]
+    assert alerts(refused) == ["Bad request. Apps must be apps installed in your workspace."]
     refused = bob.post(WIZARD, data=form(step="3", nav="apply", all_apps="1", audience="specific",
                                          user_ids=[str(globex_user.id)]), htmx_target=TARGET)
     assert refused.status_code == 400 and alerts(refused) == [
-        "Bad Request. Users must be people of your workspace."]
+        "Bad request. Users must be people of your workspace."]
     refused = bob.post(WIZARD, data=form(step="3", nav="apply", all_apps="1", audience="specific",
                                          team_ids=[str(globex_team.id)]), htmx_target=TARGET)
     assert refused.status_code == 400 and alerts(refused) == [
-        "Bad Request. Teams must be teams of your workspace."]
+        "Bad request. Teams must be teams of your workspace."]
     for forged in ({"rule_type": "app_hack"}, {"frequency": "yearly"}, {"channels": ["sms"]},
                    {"audience": "world"}, {"user_ids": ["abc"]}):
         assert bob.post(WIZARD, data=form(**forged), htmx_target=TARGET).status_code == 400
