@@ -1,6 +1,7 @@
 """The accounts API: a multi-account app reports its external accounts with its access token."""
 from __future__ import annotations
 
+import re
 import secrets
 
 import pytest
@@ -196,7 +197,7 @@ def test_the_openapi_document_describes_every_route(api, app):
     assert spec["openapi"].startswith("3.1")
     documented = {(path, method.upper()) for path, item in spec["paths"].items()
                   for method in item if method != "parameters"}
-    served = {(rule.rule.removeprefix("/api/v1").replace("<path:external_id>", "{external_id}"),
+    served = {(re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule.removeprefix("/api/v1")),
                method)
               for rule in app.url_map.iter_rules() if rule.endpoint.startswith("api.")
               and rule.endpoint != "api.openapi_document"

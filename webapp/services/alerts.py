@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
 
 from webapp.database import utcnow
@@ -29,10 +29,16 @@ WORSE_THAN_ERROR = ("disconnected", "expired")
 
 
 def lock(session: Session, installation: Installation) -> None:
-    """Alert changes of one installation queue behind each other (PostgreSQL; SQLite serialises
-    writers anyway), so a concurrent repeat bumps the alert instead of opening a second one."""
-    session.execute(select(Installation.id).where(Installation.id == installation.id)
-                    .with_for_update())
+    """Alert changes of one installation queue behind each other, so that a concurrent repeat
+    bumps the alert instead of opening a second one. SQLite has no row locks: a write that
+    changes nothing takes its database lock before anything is read."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(update(Installation).where(Installation.id == installation.id)
+                        .values(updated_at=Installation.updated_at)
+                        .execution_options(synchronize_session=False))
+    else:
+        session.execute(select(Installation.id).where(Installation.id == installation.id)
+                        .with_for_update())
 
 
 def find_open(session: Session, installation: Installation, source: str, key: str

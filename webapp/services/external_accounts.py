@@ -1,7 +1,8 @@
 """External accounts of multi-account installations, as the app itself reports them.
 
 The app adds, updates and removes its accounts through the accounts API; the app page lists them
-under "Manage connection". Functions flush but never commit: the caller owns the transaction.
+under "Manage connection". An account in error is an alert of its installation until it is not.
+Functions flush but never commit: the caller owns the transaction.
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session
 from webapp.database import utcnow
 from webapp.models import ExternalAccount, Installation
 from webapp.models.installation import ACCOUNT_STATUSES
+from webapp.services import reported_alerts
 from webapp.services.errors import Conflict, InvalidInput, NotFound
 from webapp.services.validation import text_field
 
@@ -79,6 +81,8 @@ def add_account(session: Session, installation: Installation, data: dict) -> Ext
         session.flush()
     except IntegrityError:  # a concurrent add of the same id won the race; the caller rolls back
         raise exists from None
+    if status == "error":
+        reported_alerts.account_changed(session, installation, account)
     return account
 
 
@@ -99,11 +103,15 @@ def update_account(session: Session, installation: Installation, external_id: st
         account.status = status
     account.updated_at = utcnow()
     session.flush()
+    if status is not None:
+        reported_alerts.account_changed(session, installation, account)
     return account
 
 
 def remove_account(session: Session, installation: Installation, external_id: str) -> None:
-    session.delete(get_account(session, installation, external_id))
+    account = get_account(session, installation, external_id)
+    reported_alerts.account_removed(session, installation, account)
+    session.delete(account)
     session.flush()
 
 

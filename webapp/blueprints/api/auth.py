@@ -29,10 +29,10 @@ def _bearer_token() -> str | None:
     return value.strip()
 
 
-def app_token_required(install_level: str):
+def app_token_required(install_level: str | None):
     """The view runs with g.installation: the installation the presented token was issued for.
 
-    Only tokens of apps of `install_level` are accepted (Forbidden otherwise).
+    Only tokens of apps of `install_level` are accepted (Forbidden otherwise); None accepts any.
     """
 
     def decorator(view):
@@ -53,7 +53,7 @@ def app_token_required(install_level: str):
             if installation is None:
                 raise _unauthorized("The access token is invalid, expired or revoked.",
                                     invalid=True)
-            if installation.app.install_level != install_level:
+            if install_level is not None and installation.app.install_level != install_level:
                 raise Forbidden("Only multi-account apps report external accounts.")
             g.installation = installation
             return view(*args, **kwargs)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import current_app, jsonify
 
 from webapp.blueprints.api import bp
+from webapp.blueprints.api.openapi_alerts import ALERT_PATHS, ALERT_SCHEMAS
 from webapp.models.installation import ACCOUNT_STATUSES
 from webapp.services.external_accounts import MAX_LENGTH
 
@@ -153,6 +154,10 @@ SPEC = {
         },
     },
 }
+
+SPEC["paths"].update(ALERT_PATHS)
+SPEC["components"]["schemas"].update(ALERT_SCHEMAS)
+
 
 
 @bp.get("/openapi.json")
