@@ -14,7 +14,7 @@ from tests.conftest import Browser, FreshUserClient
 from tests.security_world import ACME_APP_NAMES, ACME_PRIVATE, World, csrf_token_of
 from webapp.extensions import db
 
-WALKED_METHODS = ("GET", "POST", "PATCH", "DELETE")
+WALKED_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 JUNK = ("abc", "-1", "0", "9" * 30, "\x00", "x" * 3000, "<img src=x onerror=alert(1)>", "..",
         "ü%'\"; DROP TABLE users; --", " ")
 # Names the views read from the query string or form, beyond those found in their source.

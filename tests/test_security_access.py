@@ -28,7 +28,7 @@ def text_of(response) -> str:
 FOR_EVERY_USER = {"auth.login", "auth.logout", "connected_apps.disconnect_my_connection",
                   "oauth.authorize", "notifications.read_all", "notifications.open_notification"}
 PROGRAMS = {"oauth.token", "oauth.revoke", "oauth.introspect", "api.add_account",
-            "api.update_account", "api.remove_account"}
+            "api.update_account", "api.remove_account", "api.report_alert", "api.resolve_alert"}
 ADMIN_ONLY_PAGES = {"notifications.new_rule", "notifications.manage_rule"}
 
 
