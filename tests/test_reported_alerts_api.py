@@ -56,6 +56,15 @@ def installation_of(session, app, workspace) -> Installation:
                                                      Installation.workspace_id == workspace.id))
 
 
+def problem(response, status: int) -> dict:
+    """The RFC 9457 body of a refusal, after checking its status and media type."""
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.mimetype == "application/problem+json"
+    body = response.get_json(force=True)
+    assert body["status"] == status and body["title"] and body["detail"]
+    return body
+
+
 def log(session) -> list[tuple[str, bool, dict]]:
     session.expire_all()
     return [(e.activity, e.actor_app, e.details)
@@ -82,8 +91,8 @@ def test_an_app_opens_updates_and_resolves_its_alert(api, token, session, people
     assert installation_of(session, crm, people["acme"]).status == "connected"
     why = {"reason": "Ticket sync failing", "source": "app", "key": "ticket-sync"}
     assert log(session) == [("error", True, why), ("resolved", True, why)]
-    again = api("DELETE", f"{URL}/ticket-sync", token)
-    assert again.status_code == 404
+    again = problem(api("DELETE", f"{URL}/ticket-sync", token), 404)
+    assert again["type"].endswith("#not-found") and "ticket-sync" in again["detail"]
 
 
 @pytest.mark.parametrize("body, field", [
@@ -99,25 +108,22 @@ def test_an_app_opens_updates_and_resolves_its_alert(api, token, session, people
     ({"title": "Fine", "severity": "high"}, "severity"),
 ])
 def test_a_bad_body_is_refused_naming_the_field(api, token, session, body, field):
-    response = api("PUT", f"{URL}/sync", token, json=body)
-    assert response.status_code == 400, response.get_data(as_text=True)
-    assert response.json["field"] == field
+    body = problem(api("PUT", f"{URL}/sync", token, json=body), 400)
+    assert body["type"].endswith("#bad-request") and body["field"] == field
+    assert f"“{field}”" in body["detail"]
     assert session.scalar(select(Alert)) is None and log(session) == []
 
 
 @pytest.mark.parametrize("kwargs", [{"data": "not json", "content_type": "application/json"},
                                     {"json": ["a", "list"]}, {"data": "title=x"}])
 def test_a_body_that_is_no_json_object_is_refused(api, token, kwargs):
-    response = api("PUT", f"{URL}/sync", token, **kwargs)
-    assert response.status_code == 400
-    assert "JSON object" in response.get_data(as_text=True)
+    assert "JSON object" in problem(api("PUT", f"{URL}/sync", token, **kwargs), 400)["detail"]
 
 
 @pytest.mark.parametrize("key", ["Sync", "-sync", "a" * 65, "sync%20now", "account:li-42"])
 def test_a_bad_key_is_refused(api, token, key):
-    response = api("PUT", f"{URL}/{key}", token, json={"title": "Sync failing"})
-    assert response.status_code == 400
-    assert response.json["field"] == "key"
+    assert problem(api("PUT", f"{URL}/{key}", token, json={"title": "Sync failing"}),
+                   400)["field"] == "key"
 
 
 def test_another_installations_alert_is_not_found(api, token, session, people, crm):
@@ -125,14 +131,14 @@ def test_another_installations_alert_is_not_found(api, token, session, people, c
     other_token = issue_token(session, people["acme"], other_app, people["admin"])
     globex_token = issue_token(session, people["globex"], crm, people["outsider"])
     assert api("PUT", f"{URL}/sync", token, json={"title": "Sync failing"}).status_code == 201
-    assert api("DELETE", f"{URL}/sync", other_token).status_code == 404
-    assert api("DELETE", f"{URL}/sync", globex_token).status_code == 404
+    assert problem(api("DELETE", f"{URL}/sync", other_token), 404)["field"] == "key"
+    assert problem(api("DELETE", f"{URL}/sync", globex_token), 404)["field"] == "key"
     assert installation_of(session, crm, people["acme"]).status == "error"
     assert session.scalar(select(Alert.resolved_at)) is None
 
 
 def test_only_a_valid_access_token_is_accepted(api, token, session):
-    assert api("PUT", f"{URL}/sync", json={"title": "x"}).status_code == 401
+    problem(api("PUT", f"{URL}/sync", json={"title": "x"}), 401)
     assert api("PUT", f"{URL}/sync", "not-a-token", json={"title": "x"}).status_code == 401
     session.scalar(select(Token)).revoked_at = utcnow()
     session.commit()
@@ -152,7 +158,7 @@ def test_reports_are_rate_limited_per_installation(api, token, session, people):
     statuses = [api("PUT", f"{URL}/sync", token, json={"title": "Sync failing"}).status_code
                 for _ in range(61)]
     assert statuses[:2] == [201, 200] and set(statuses[2:60]) == {200} and statuses[60] == 429
-    assert api("DELETE", f"{URL}/sync", token).status_code == 429
+    problem(api("DELETE", f"{URL}/sync", token), 429)
     assert api("PUT", f"{URL}/sync", other, json={"title": "Sync failing"}).status_code == 201
     assert session.scalar(select(Alert.count).where(Alert.installation_id == (
         select(Installation.id).join(Installation.app).where(Installation.app.has(slug="crm-sync"))

@@ -9,4 +9,4 @@ from webapp.extensions import csrf
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
 
-from webapp.blueprints.api import accounts, openapi  # noqa: E402,F401
+from webapp.blueprints.api import accounts, installation_alerts, openapi  # noqa: E402,F401

@@ -1,4 +1,5 @@
-"""The OpenAPI description of /installation/alerts/{key}, merged into the API's document."""
+"""The OpenAPI description of /installation/alerts/{key}, merged into the API's document (its
+errors are the document's Problem schema)."""
 from __future__ import annotations
 
 from webapp.services.alerts import DETAIL_LENGTH, TITLE_LENGTH
@@ -19,10 +20,10 @@ KEY = {"name": "key", "in": "path", "required": True,
        "description": "The app's own name for the problem; reporting it again updates it.",
        "schema": {"type": "string", "pattern": f"^{KEY_PATTERN.pattern}$"}}
 REFUSALS = {
-    "401": {"description": "The access token is missing, invalid, expired or revoked.",
+    "401": {**_problem("The access token is missing, invalid, expired or revoked."),
             "headers": {"WWW-Authenticate": {"schema": {"type": "string"},
                                              "description": "A Bearer challenge (RFC 6750)."}}},
-    "429": {"description": "Too many reports from this installation; try again later."},
+    "429": _problem("Too many reports from this installation; try again later."),
 }
 
 ALERT_PATHS = {
@@ -77,12 +78,5 @@ ALERT_SCHEMAS = {
                       "description": "How many times it was reported while open."},
             "resolved_at": {**_MOMENT, "type": ["string", "null"]},
         },
-    },
-    "Problem": {
-        "type": "object", "required": ["type", "title", "status", "detail"],
-        "description": "RFC 9457 problem details.",
-        "properties": {"type": {"type": "string"}, "title": {"type": "string"},
-                       "status": {"type": "integer"}, "detail": {"type": "string"},
-                       "field": {"type": "string", "description": "The input at fault."}},
     },
 }
