@@ -154,5 +154,13 @@ CASES = [
          "No account with external id", json={"name": "Y"}),
     Case("api.remove_account", "app", "DELETE", "/api/v1/accounts/nope", 404,
          "No account with external id"),
+    Case("api.report_alert", "anonymous", "PUT", "/api/v1/installation/alerts/sync", 401,
+         "Send an access token", json={"title": "Sync failing"}),
+    Case("api.report_alert", "plain_app", "PUT", "/api/v1/installation/alerts/sync", 400,
+         "“title” is missing.", json={"detail": "No title"}, field="title"),
+    Case("api.report_alert", "plain_app", "PUT", "/api/v1/installation/alerts/Not%20a%20key", 400,
+         "An alert key is 1 to 64", json={"title": "Sync failing"}, field="key"),
+    Case("api.resolve_alert", "plain_app", "DELETE", "/api/v1/installation/alerts/nope", 404,
+         "No open alert with the key “nope”.", field="key"),
     Case("static", "anonymous", "GET", "/static/no-such.css", 404, "not found on the server"),
 ]
