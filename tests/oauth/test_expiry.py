@@ -167,3 +167,13 @@ def test_app_disconnect_rules_report_an_expiry(flow, session, people):
                             day + timedelta(days=2))
     assert [line["text"].split(" (")[0] for line in reminder["lines"]] == [
         "Acme Sync is still disconnected"]
+
+
+def test_an_issued_refresh_token_lives_refresh_token_ttl_days(flow, session, app):
+    app.config["REFRESH_TOKEN_TTL"] = 30
+    try:
+        flow.tokens()
+    finally:
+        app.config["REFRESH_TOKEN_TTL"] = 90
+    token = session.scalar(select(Token))
+    assert token.refresh_expires_at - token.issued_at == timedelta(days=30)

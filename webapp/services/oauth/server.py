@@ -3,8 +3,8 @@
 One server per app, built by create_app and kept in `app.extensions["oauth_server"]`; it reaches
 the database through the session it is given and takes its issuer from the app's settings.
 
-Tokens: access tokens live an hour, refresh tokens rotate on every use and expire after 90 days
-unused. Only the authorization code flow (with PKCE S256) and the refresh token flow exist: an
+Tokens: access tokens live an hour, refresh tokens rotate on every use and expire after
+REFRESH_TOKEN_TTL days unused (each rotation starts the count again). Only the authorization code flow (with PKCE S256) and the refresh token flow exist: an
 implicit or password request is refused (unsupported_response_type / unsupported_grant_type).
 """
 from __future__ import annotations
@@ -33,7 +33,6 @@ from webapp.services.resource_servers import ResourceServerClient, resource_serv
 from webapp.services.scopes import default_scope_catalogue
 
 ACCESS_TOKEN_LIFETIME = 3600
-REFRESH_TOKEN_LIFETIME = timedelta(days=90)
 
 
 def _bearer_tokens() -> BearerTokenGenerator:
@@ -87,12 +86,13 @@ class ConsoleAuthorizationServer(AuthorizationServer):
         grant = self.session.get(Grant, grant_id)
         now = utcnow()
         refresh = token.get("refresh_token")
+        refresh_lifetime = timedelta(days=self.config["REFRESH_TOKEN_TTL"])
         row = Token(grant_id=grant_id, code_id=code_id, app_id=grant.app_id,
                     workspace_id=grant.workspace_id, user_id=grant.user_id,
                     access_token_hash=hash_secret(token["access_token"]),
                     refresh_token_hash=hash_secret(refresh) if refresh else None,
                     scope=token.get("scope", ""), issued_at=now, expires_in=token["expires_in"],
-                    refresh_expires_at=now + REFRESH_TOKEN_LIFETIME if refresh else None)
+                    refresh_expires_at=now + refresh_lifetime if refresh else None)
         self.session.add(row)
         self.session.flush()
         return row
