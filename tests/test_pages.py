@@ -21,14 +21,14 @@ def my_apps(html) -> list[dict]:
     doc = parse(html)
     rows = []
     for row in (doc.find("table").find("tbody").find_all("tr") if doc.find("table") else []):
-        app, status, installed, by = row.find_all("td")
+        app, status, installed, by, last_used = row.find_all("td")
         flags = [flag for flag in FLAGS if flag in text_of(status)]
         shown = text_of(status)
         for flag in flags:
             shown = shown.replace(flag, "").strip()
         rows.append({"app": names(app, "link")[0], "status": shown, "flags": flags,
                      "installed": text_of(installed), "installed_at": installed.find("time")["datetime"],
-                     "by": text_of(by)})
+                     "by": text_of(by), "last_used": text_of(last_used)})
     return rows
 
 
@@ -77,7 +77,7 @@ def test_discover_apps_is_hidden_when_everything_is_installed(people, browser, s
 def test_my_apps_lists_installed_apps_with_status_dates_and_installer(people, console, browser,
                                                                       role):
     html = parse(browser(people[role]).get(f"{BASE}/my-apps"))
-    assert column_headers(html) == ["App", "Status", "Installed", "Installed by"]
+    assert column_headers(html) == ["App", "Status", "Installed", "Installed by", "Last used"]
     rows = my_apps(html)
     assert [r["app"] for r in rows] == ["Chat Ops", "Crm Sync", "Drive Link", "Mail Bridge", "Social Hub"]
     assert link(html, "Crm Sync")["href"] == f"{BASE}/apps/crm-sync"

@@ -6,13 +6,16 @@ use them to keep `update_available` and `upgrade_available` true to the app page
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from webapp.database import utcnow
 from webapp.models import Alert, App, Installation, Scope
 from webapp.models.workspace import PLANS, plan_rank
 from webapp.services.errors import InvalidInput, NotFound
+from webapp.services.usage.queries import not_used_in
 
 # Filter values of My apps -> label; "" means every installed app.
 STATUS_FILTERS = {"connected": "Connected", "error": "Error", "expired": "Expired",
@@ -115,17 +118,21 @@ def parse_status_filter(value: str | None) -> str | None:
     return value
 
 
-def installed_installations(session: Session, workspace_id: int, status: str | None = None
+def installed_installations(session: Session, workspace_id: int, status: str | None = None,
+                            not_used_for: int | None = None, now: datetime | None = None
                             ) -> list[Installation]:
     """Installed installations of the workspace, by app name; app and installer come joined.
 
-    With a status, multi-account apps are left out: they have no status of their own.
+    With a status, multi-account apps are left out: they have no status of their own. With
+    `not_used_for` days, only those installed that long ago and not used since (as of `now`).
     """
     query = (select(Installation).join(Installation.app)
              .where(Installation.workspace_id == workspace_id, Installation.state == "installed")
              .order_by(App.name, Installation.id))
     if status:
         query = query.where(Installation.status == status, App.install_level != "multi_account")
+    if not_used_for:
+        query = query.where(not_used_in(not_used_for, now or utcnow()))
     return list(session.scalars(query).unique())
 
 

@@ -6,8 +6,9 @@ from flask_login import current_user, login_required
 
 from webapp.blueprints.connected_apps import bp
 from webapp.blueprints.connected_apps.log import LOG_FRAGMENTS, log_fragment_requested, request_log
+from webapp.database import utcnow
 from webapp.extensions import db
-from webapp.services import installations, marketplace, summary
+from webapp.services import installations, marketplace, summary, usage
 from webapp.web import render_page_or_fragment
 
 MY_APPS_FRAGMENTS = {"my-apps-table": "my_apps_table"}
@@ -31,8 +32,15 @@ def overview():
 @login_required
 def my_apps():
     status = installations.parse_status_filter(request.args.get("status"))
-    rows = installations.installed_installations(db.session, current_user.workspace_id, status)
+    not_used_for = usage.parse_usage_filter(request.args.get("usage"))
+    workspace = current_user.workspace
+    now = utcnow()
+    rows = installations.installed_installations(db.session, workspace.id, status,
+                                                 not_used_for=not_used_for, now=now)
     return render_page_or_fragment(
         "connected_apps/my_apps.html", MY_APPS_FRAGMENTS, active_tab="my_apps",
         installations=rows, status_filter=status or "", status_filters=installations.STATUS_FILTERS,
-        status_labels=installations.STATUS_LABELS)
+        status_labels=installations.STATUS_LABELS, usage_filter=not_used_for,
+        usage_filters=usage.USAGE_FILTER_DAYS, zone=workspace.timezone, now=now,
+        last_used=usage.last_used_by_installation(db.session, workspace.id,
+                                                  [row.id for row in rows]))
