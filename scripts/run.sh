@@ -32,13 +32,35 @@ pids+=($!)
 $BIN/flask scheduler &
 pids+=($!)
 
+port_is_free() {
+  python3 -c "import socket,sys; s=socket.socket(); sys.exit(s.connect_ex(('127.0.0.1', $1)) == 0)"
+}
+json_field() {
+  python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"
+}
+
+# The contacts API, a resource server: every call to it introspects the caller's token, which the
+# console counts as API usage of that installation.
+CONTACTS_PORT=8902
+if port_is_free $CONTACTS_PORT; then
+  credentials=$($BIN/flask resource-servers register "Contacts API" --rotate-secret 2>/dev/null)
+  RESOURCE_SERVER_ID=$(printf '%s' "$credentials" | json_field client_id) \
+  RESOURCE_SERVER_SECRET=$(printf '%s' "$credentials" | json_field client_secret) \
+  CONSOLE_URL="http://$HOST:$PORT" PORT=$CONTACTS_PORT $BIN/python examples/contacts_api/app.py &
+  pids+=($!)
+  echo "Contacts API (an example resource server) on http://127.0.0.1:$CONTACTS_PORT"
+else
+  echo "Port $CONTACTS_PORT is taken: the contacts API is not started (see examples/contacts_api/README.md)."
+fi
+
 # The sample app, a real OAuth client, so that "Install" on Sample Notes works by clicking.
 SAMPLE_PORT=8900
-if python3 -c "import socket,sys; s=socket.socket(); sys.exit(s.connect_ex(('127.0.0.1', $SAMPLE_PORT)) == 0)"; then
+if port_is_free $SAMPLE_PORT; then
   credentials=$($BIN/flask apps register examples/sample_app/manifest.json --rotate-secret 2>/dev/null)
-  export CLIENT_ID=$(printf '%s' "$credentials" | python3 -c "import json,sys; print(json.load(sys.stdin)['client_id'])")
-  export CLIENT_SECRET=$(printf '%s' "$credentials" | python3 -c "import json,sys; print(json.load(sys.stdin)['client_secret'])")
-  CONSOLE_URL="http://$HOST:$PORT" PORT=$SAMPLE_PORT $BIN/python examples/sample_app/app.py &
+  export CLIENT_ID=$(printf '%s' "$credentials" | json_field client_id)
+  export CLIENT_SECRET=$(printf '%s' "$credentials" | json_field client_secret)
+  CONSOLE_URL="http://$HOST:$PORT" CONTACTS_API_URL="http://127.0.0.1:$CONTACTS_PORT" \
+    PORT=$SAMPLE_PORT $BIN/python examples/sample_app/app.py &
   pids+=($!)
   unset CLIENT_ID CLIENT_SECRET
   echo "Sample Notes (an example app to install) on http://127.0.0.1:$SAMPLE_PORT"

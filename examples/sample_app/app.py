@@ -3,7 +3,8 @@
 It installs itself the way real apps do: the console's "Install" sends the browser to /install,
 which starts an authorization request (state + PKCE S256), /callback checks state and `iss`
 (RFC 9207) and exchanges the code; tokens are kept in a JSON file, refreshed (rotating), checked
-by introspection, and revoked on "Disconnect".
+by introspection, and revoked on "Disconnect". "Load contacts" calls the example contacts API
+(examples/contacts_api) with the access token, as an app uses the APIs it was granted.
 
 Settings (environment):
   CONSOLE_URL            the console, default http://127.0.0.1:5000
@@ -14,6 +15,7 @@ Settings (environment):
   SAMPLE_APP_SCOPES      scopes to ask for (space-separated); default: every scope the app's
                          registered version asks for
   SAMPLE_APP_SECRET_KEY  signs this app's session cookie; random per process by default
+  CONTACTS_API_URL       the contacts API, default http://127.0.0.1:8902
 """
 from __future__ import annotations
 
@@ -120,6 +122,28 @@ class Console:
             "token": token, "token_type_hint": "access_token"}))
 
 
+class ContactsApi:
+    """The contacts API (examples/contacts_api), called with a connection's access token."""
+
+    def __init__(self, base_url: str):
+        self.url = base_url.rstrip("/") + "/contacts"
+
+    def call(self, method: str, token: str, **kwargs) -> dict:
+        try:
+            response = requests.request(method, self.url, timeout=HTTP_TIMEOUT,
+                                        headers={"Authorization": f"Bearer {token}"}, **kwargs)
+        except requests.RequestException as error:
+            raise ConsoleError(f"the contacts API at {self.url} cannot be reached "
+                               f"({type(error).__name__})") from None
+        try:
+            body = response.json()
+        except ValueError:
+            body = {}
+        if response.status_code >= 400:
+            raise ConsoleError(body.get("error_description") or f"HTTP {response.status_code}")
+        return body
+
+
 def _now() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -160,6 +184,7 @@ def create_app(config: dict | None = None) -> Flask:
         BASE_URL=os.environ.get("SAMPLE_APP_URL", f"http://{host}:{port}"),
         STATE_FILE=os.environ.get("SAMPLE_APP_STATE", str(HERE / "instance" / "tokens.json")),
         SCOPES=os.environ.get("SAMPLE_APP_SCOPES", ""),
+        CONTACTS_API_URL=os.environ.get("CONTACTS_API_URL", "http://127.0.0.1:8902"),
         HOST=host, PORT=port,
     )
     app.config.update(config or {})
@@ -294,6 +319,43 @@ def create_app(config: dict | None = None) -> Flask:
         store().forget(workspace)
         flash(f"Disconnected from {workspace}.")
         return redirect(url_for("index"))
+
+    def access_token(workspace: str, record: dict) -> str:
+        """The connection's access token, refreshed (and stored) first when it has expired."""
+        if datetime.fromisoformat(record["expires_at"]) <= _now() + timedelta(seconds=30):
+            record = token_record(console().refresh(record["refresh_token"]), record)
+            store().put(workspace, record)
+        return record["access_token"]
+
+    @app.get("/contacts")
+    def contacts():
+        """The workspace's contacts, read from the contacts API with the connection's token."""
+        workspace = request.args.get("workspace", "")
+        record = store().get(workspace)
+        if record is None:
+            abort(404, description="There is no such connection.")
+        api = ContactsApi(app.config["CONTACTS_API_URL"])
+        try:
+            listing = api.call("GET", access_token(workspace, record))
+        except ConsoleError as error:
+            return render_template("contacts.html", workspace=workspace, contacts=None,
+                                   problem=f"Contacts not loaded: {error}"), 502
+        return render_template("contacts.html", workspace=workspace,
+                               contacts=listing.get("contacts", []), problem=None)
+
+    @app.post("/contacts")
+    def add_contact():
+        workspace, record = connection_or_404()
+        name = request.form.get("name", "").strip()
+        api = ContactsApi(app.config["CONTACTS_API_URL"])
+        try:
+            api.call("POST", access_token(workspace, record),
+                     json={"name": name, "email": request.form.get("email", "").strip()})
+        except ConsoleError as error:
+            flash(f"Contact not added: {error}")
+        else:
+            flash(f"Added {name}.")
+        return redirect(url_for("contacts", workspace=workspace))
 
     @app.template_filter("when")
     def when(value: str | None) -> str:
