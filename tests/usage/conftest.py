@@ -7,7 +7,7 @@ from redis import Redis
 
 from tests.conftest import TEST_REDIS_URL
 from tests.oauth.conftest import (  # noqa: F401  (fixtures)
-    OAuthFlow, basic_auth, client_app, flow, other_client)
+    basic_auth, client_app, flow, other_client)
 from webapp.services.resource_servers import register_resource_server
 
 
