@@ -48,7 +48,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from webapp.services.oauth.server import ConsoleAuthorizationServer
 
     app.extensions["oauth_server"] = ConsoleAuthorizationServer(ext.db.session, app.config,
-                                                                usage_redis=ext.usage_redis)
+                                                                usage_counter=ext.usage_counter)
 
     from webapp.blueprints import register_blueprints
     from webapp.cli import register_cli

@@ -37,11 +37,13 @@ def work_queue(name: str = "default") -> Queue:
     return Queue(name, connection=redis_connection())
 
 
-def usage_redis() -> Redis | None:
-    """The connection API calls are counted on, with short timeouts: a Redis that hangs delays an
-    introspection by at most a quarter of a second, then counting pauses (see usage.counting).
-    A benchmark sets it to None to measure without counting."""
-    if "usage_redis" not in current_app.extensions:
-        current_app.extensions["usage_redis"] = Redis.from_url(
-            current_app.config["REDIS_URL"], socket_connect_timeout=0.25, socket_timeout=0.25)
-    return current_app.extensions["usage_redis"]
+def usage_counter():
+    """The process's API call counter (webapp.services.usage.counting.UsageCounter). It sends to
+    Redis from a thread of its own, so no request waits for Redis; hence timeouts as for
+    redis_connection. A benchmark sets it to None to measure without counting."""
+    if "usage_counter" not in current_app.extensions:
+        from webapp.services.usage.counting import UsageCounter
+
+        current_app.extensions["usage_counter"] = UsageCounter(Redis.from_url(
+            current_app.config["REDIS_URL"], socket_connect_timeout=1, socket_timeout=5))
+    return current_app.extensions["usage_counter"]

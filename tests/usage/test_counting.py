@@ -4,8 +4,10 @@ for the caller."""
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime, timedelta, timezone
 
+from flask import current_app
 from redis import Redis
 from sqlalchemy import select
 
@@ -17,7 +19,10 @@ NOW = datetime(2026, 11, 30, 10, 15, tzinfo=timezone.utc)
 
 
 def usage(session, redis) -> dict[tuple[str, str], int]:
-    """Everything counted so far, folded: {(app slug, scope): calls}."""
+    """Everything counted so far, sent and folded: {(app slug, scope): calls}."""
+    counter = current_app.extensions.get("usage_counter")
+    if counter is not None:
+        assert counter.flush()
     fold_usage(session, redis, datetime.now(timezone.utc))
     rows = session.execute(select(Installation, UsageHourly).join(
         UsageHourly, UsageHourly.installation_id == Installation.id))
@@ -111,23 +116,83 @@ def test_resource_server_credentials_work_only_for_introspection(flow, contacts_
     assert flow.introspect(tokens["refresh_token"]).get_json()["active"] is True
 
 
-def test_with_redis_down_introspection_still_answers_and_counting_resumes_after(
-        app, flow, contacts_api, session, redis, caplog):
+def test_counts_reach_redis_from_the_counters_own_thread(flow, contacts_api, redis):
+    contacts_api.introspect(flow.tokens()["access_token"], scope="contacts.read")
+    deadline = time.monotonic() + 5
+    while not list(redis.scan_iter("usage:hour:*")) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    (key,) = redis.scan_iter("usage:hour:*")
+    assert sorted(redis.hvals(key)) == [b"1", b"1"]
+
+
+def test_with_redis_down_introspection_answers_and_the_counts_wait_until_it_is_back(
+        app, flow, contacts_api, session, redis, private_redis, make_counter, caplog):
     token = flow.tokens()["access_token"]
-    app.extensions["usage_redis"] = Redis.from_url("redis://127.0.0.1:1/0",
-                                                   socket_connect_timeout=0.25)
+    counter = make_counter(private_redis.url)
+    app.extensions["usage_counter"] = counter
+    private_redis.stop()
     with caplog.at_level(logging.WARNING, logger="webapp.services.usage.counting"):
         for _ in range(3):
             response = contacts_api.introspect(token, scope="contacts.read")
             assert response.status_code == 200 and response.get_json()["active"] is True
-    warnings = [r.getMessage() for r in caplog.records if "not being counted" in r.getMessage()]
-    assert len(warnings) == 1 and "ConnectionError" in warnings[0]
-    app.extensions["usage_redis"] = redis
-    contacts_api.introspect(token, scope="contacts.read")
-    assert usage(session, redis) == {("acme-sync", ""): 1, ("acme-sync", "contacts.read"): 1}
+        assert counter.flush() is False and counter.flush() is False
+    warnings = [r.getMessage() for r in caplog.records]
+    assert len(warnings) == 1 and "wait in this process until it answers" in warnings[0]
+    private_redis.start()
+    contacts_api.introspect(token)
+    assert counter.flush() is True and counter.lost == 0
+    assert usage(session, counter.redis) == {("acme-sync", ""): 4,
+                                             ("acme-sync", "contacts.read"): 3}
 
 
-def test_count_api_call_reports_whether_it_counted(redis):
+def test_a_batch_whose_sending_failed_midway_is_not_sent_again(session, people, private_redis,
+                                                               make_counter):
+    from tests.conftest import make_app, make_installation
+
+    installation = make_installation(session, people["acme"], make_app(session, "crm-sync"))
+    session.commit()
+    counter = make_counter(private_redis.url, socket_timeout=0.2)
+    redis = counter.redis
+    counter.count(installation.id, ["contacts.read"], NOW)
+    counter.count(installation.id, [], NOW)
+    redis.execute_command("CLIENT", "PAUSE", 600, "WRITE")  # PING answers, writes wait
+    assert counter.flush() is False and counter.lost == 2
+    time.sleep(0.7)
+    counter.count(installation.id, [], NOW)
+    assert counter.flush() is True
+    fold_usage(session, redis, NOW)
+    # The timed-out writes went with their connection; had they arrived, sending them again
+    # would have counted them twice, so they are reported lost instead.
+    assert {row.scope: row.calls for row in session.scalars(select(UsageHourly))} == {"": 1}
+
+
+def test_while_redis_is_down_a_process_keeps_a_bounded_number_of_counters(private_redis,
+                                                                         make_counter):
+    counter = make_counter(private_redis.url, max_pending=3)
+    private_redis.stop()
+    counter.count(1, ["contacts.read"], NOW)
+    counter.count(2, [], NOW)
+    counter.count(1, ["contacts.read"], NOW)  # the same counters: kept
+    counter.count(3, [], NOW)  # a fourth counter: not kept
+    assert counter.flush() is False
+    assert counter.lost == 1
+    private_redis.start()
+    assert counter.flush() is True
+    assert counter.redis.hgetall("usage:hour:2026113010") == {
+        b"1:": b"2", b"1:contacts.read": b"2", b"2:": b"1"}
+
+
+def test_closing_a_counter_sends_what_is_pending(redis, make_counter):
+    from tests.conftest import TEST_REDIS_URL
+
+    counter = make_counter(TEST_REDIS_URL)
+    counter.count(5, [], NOW)
+    assert redis.hgetall("usage:hour:2026113010") == {}
+    counter.close()
+    assert redis.hgetall("usage:hour:2026113010") == {b"5:": b"1"}
+
+
+def test_count_api_call_counts_at_once_and_reports_whether_it_did(redis):
     assert count_api_call(redis, 7, ["contacts.read"], NOW) is True
     assert redis.hgetall("usage:hour:2026113010") == {b"7:": b"1", b"7:contacts.read": b"1"}
     assert 0 < redis.ttl("usage:hour:2026113010") <= 8 * 24 * 3600

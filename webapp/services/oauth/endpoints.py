@@ -75,7 +75,7 @@ class IntrospectionEndpoint(_IntrospectionEndpoint):
         else:
             active = token_is_active(presented.token)
         if active and presented.kind == "access_token" and is_resource_server(client):
-            count_introspection(self.server.usage_redis(), presented.token,
+            count_introspection(self.server.usage_counter(), presented.token,
                                 request.form.get("scope"), utcnow())
         return presented if active else None
 

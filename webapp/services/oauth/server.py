@@ -17,7 +17,6 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from authlib.common.security import generate_token
 from authlib.integrations.flask_oauth2 import AuthorizationServer
 from authlib.oauth2.rfc6750 import BearerTokenGenerator
-from redis import Redis
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -31,6 +30,7 @@ from webapp.services.oauth.flows import (AuthorizationCodeFlow, RefreshTokenFlow
 from webapp.services.oauth.tokens import hash_secret
 from webapp.services.resource_servers import ResourceServerClient, resource_server_client
 from webapp.services.scopes import default_scope_catalogue
+from webapp.services.usage.counting import UsageCounter
 
 ACCESS_TOKEN_LIFETIME = 3600
 
@@ -44,15 +44,15 @@ def _bearer_tokens() -> BearerTokenGenerator:
 
 class ConsoleAuthorizationServer(AuthorizationServer):
     """`session` is the app's (scoped) database session; `config` its settings, read when a
-    request needs the issuer, so that a changed PUBLIC_URL applies at once; `usage_redis` gives
-    the connection introspections are counted on (None: not counted)."""
+    request needs the issuer, so that a changed PUBLIC_URL applies at once; `usage_counter` gives
+    the UsageCounter introspections are counted on (None: not counted)."""
 
     def __init__(self, session: Session, config: Mapping,
-                 usage_redis: Callable[[], Redis | None] = lambda: None):
+                 usage_counter: Callable[[], UsageCounter | None] = lambda: None):
         super().__init__()
         self.session = session
         self.config = config
-        self.usage_redis = usage_redis
+        self.usage_counter = usage_counter
         # Authlib's flows log every issued token in clear at DEBUG: keep them quiet even when
         # the rest of the deployment logs at DEBUG (secrets are never logged).
         logging.getLogger("authlib.oauth2.rfc6749.grants").setLevel(logging.INFO)

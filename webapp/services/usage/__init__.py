@@ -4,7 +4,8 @@ for the pages (queries).
 Every function takes the Redis connection, the session and the current time as arguments, so
 the same code serves requests, jobs, commands and tests.
 """
-from webapp.services.usage.counting import count_api_call, hour_of  # noqa: F401
+from webapp.services.usage.counting import (  # noqa: F401
+    UsageCounter, count_api_call, count_introspection, hour_of)
 from webapp.services.usage.fold import FoldReport, fold_usage  # noqa: F401
 from webapp.services.usage.queries import (  # noqa: F401
     USAGE_FILTER_DAYS, DailyCalls, InstallationUsage, ScopeUsage, daily_calls, installation_usage,
