@@ -1,7 +1,7 @@
 """Introspection benchmark: a resource server's /oauth/introspect with usage counting on and off.
 
     .venv/bin/python bench/introspect_bench.py [--requests 1000] [--rounds 9] [--threads 8]
-        [--redis-url redis://127.0.0.1:6379/14]
+        [--redis-url URL]
 
 Builds its own SQLite database in a temporary directory (migrations, a workspace, an app, a
 resource server) and gets a real access token through the OAuth flow in the Flask test client.
@@ -13,8 +13,9 @@ each mode's median throughput, the process's CPU time per request (the sender's 
 the throughput ratio (target: counting keeps at least 90%). Finally it folds what was counted into its own database and
 checks that every counted call is there exactly once.
 
-The Redis database given is used for the counts only (the default, 14, keeps them away from a
-console's database 0) and is left without usage keys.
+The counts go to a redis-server of the benchmark's own on a free port (testsupport), so that
+nothing else's data is touched and nothing else touches them; `--redis-url` names another Redis,
+whose `usage:*` keys are then removed at the start and at the end.
 """
 from __future__ import annotations
 
@@ -48,8 +49,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--requests", type=int, default=1000, help="introspections per round")
     parser.add_argument("--rounds", type=int, default=9, help="measured rounds per mode")
     parser.add_argument("--threads", type=int, default=8, help="concurrent callers")
-    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/14",
-                        help="where the counts go (its usage keys are removed at the end)")
+    parser.add_argument("--redis-url", default=None,
+                        help="where the counts go (default: a redis-server of its own; the "
+                             "usage keys of the one named are removed at the start and end)")
     return parser.parse_args()
 
 
@@ -105,8 +107,14 @@ def main() -> None:
     from webapp.services.resource_servers import register_resource_server
     from webapp.services.usage import UsageCounter, fold_usage
 
-    app = create_app({"RATELIMIT_ENABLED": False, "REDIS_URL": args.redis_url})
-    counting = Redis.from_url(args.redis_url, socket_connect_timeout=1, socket_timeout=5)
+    own_redis = None
+    if args.redis_url is None:
+        from testsupport.redis_server import RedisServer
+
+        own_redis = RedisServer(Path(workdir)).start()
+    redis_url = args.redis_url or own_redis.url
+    app = create_app({"RATELIMIT_ENABLED": False, "REDIS_URL": redis_url})
+    counting = Redis.from_url(redis_url, socket_connect_timeout=1, socket_timeout=5)
     counting.ping()
     clear_usage(counting)
     counter = UsageCounter(counting)
@@ -171,6 +179,8 @@ def main() -> None:
         expected = args.rounds * args.requests
     finally:
         clear_usage(counting)
+        if own_redis is not None:
+            own_redis.stop()
         shutil.rmtree(workdir, ignore_errors=True)
 
     off, on = statistics.median(rates["off"]), statistics.median(rates["on"])
