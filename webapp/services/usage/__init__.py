@@ -1,8 +1,8 @@
-"""API usage: counted per call in Redis (counting), folded hourly into the database (fold), read
-for the pages (queries).
+"""API usage: counted per call and sent to Redis (counting), folded into hourly rows of the
+database (fold), read for the pages (queries).
 
-Every function takes the Redis connection, the session and the current time as arguments, so
-the same code serves requests, jobs, commands and tests.
+The functions take the Redis connection (or the counter), the session and the current time as
+arguments, so the same code serves requests, jobs, commands and tests.
 """
 from webapp.services.usage.counting import (  # noqa: F401
     UsageCounter, count_api_call, count_introspection, hour_of)
