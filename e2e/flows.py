@@ -42,7 +42,7 @@ def summary_numbers(page: Page) -> dict[str, int]:
 
 # --- the app log ------------------------------------------------------------------------------
 
-COLUMNS = {"Activity": 1, "App": 2, "User": 3, "Date": 4}
+COLUMNS = {"Activity": 1, "App": 2, "User": 3, "Date": 4, "Details": 5}
 
 
 def log_rows(page: Page) -> Locator:

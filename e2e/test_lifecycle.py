@@ -106,7 +106,7 @@ def test_the_app_disconnects_itself_and_an_admin_reconnects_it(as_user, sample_a
     assert after["Connected apps"] == before["Connected apps"]
     assert after["Disconnected"] == before["Disconnected"] + 1
     filter_log_by_app(page, name)
-    expect_newest_event(page, "Disconnected", "System")
+    expect_newest_event(page, "Disconnected", name)  # the app revoked its own token
 
     open_app_page(page, name)
     status = page.get_by_role("region", name="App status")

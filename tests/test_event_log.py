@@ -245,9 +245,9 @@ def test_export_cells_neutralise_formulas(session, world):
     for value in dangerous:
         assert event_log.csv_safe(value) == "'" + value
     assert event_log.csv_safe("Crm") == "Crm"
-    row = event_log.LogRow(1, "installed", "=cmd|' /C calc'!A0", "@Mallory", at(1), {"note": "-x"})
-    assert event_log.export_cells(row) == ["Installed", "'=cmd|' /C calc'!A0", "'@Mallory",
-                                           "2026-11-01T09:00:00Z", '{"note":"-x"}']
+    row = event_log.LogRow(1, "error", "=cmd|' /C calc'!A0", "@Mallory", at(1), {"reason": "-x"})
+    assert event_log.export_cells(row) == ["Error", "'=cmd|' /C calc'!A0", "'@Mallory",
+                                           "2026-11-01T09:00:00Z", "'-x"]
 
 
 def test_csv_lines_start_with_the_header_and_stream_in_chunks(session, world):

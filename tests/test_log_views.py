@@ -94,7 +94,8 @@ def test_the_overview_shows_the_log_filters_and_table(world, browser):
     assert "Secret" not in apps and "Olga Outsider" not in text_of(page)
     filters = region(log, "Filter the app log")
     assert filters["hx-get"] == "/settings/connected-apps/" and filters["hx-push-url"] == "true"
-    assert column_headers(log, "App log, newest first") == ["Activity", "App", "User", "Date"]
+    assert column_headers(log, "App log, newest first") == ["Activity", "App", "User", "Date",
+                                                            "Details"]
     assert times_in(page) == ["2026-11-03T09:00:00Z", "2026-11-02T09:00:00Z", "2026-11-01T09:00:00Z"]
     assert [row[:3] for row in table_rows(log, "App log, newest first")] == [
         ["Sync turned off", "Crm", "Carol User"],
@@ -187,12 +188,12 @@ def test_the_csv_neutralises_cells_a_spreadsheet_would_run(world, browser, sessi
     evil_app = make_app(session, "evil", name="=HYPERLINK(\"http://evil.example\")")
     evil_user = make_user(session, people["acme"], "mallory@acme.test", name="@Mallory")
     installation = make_installation(session, people["acme"], evil_app, evil_user)
-    record_event(session, installation, "installed", evil_user.id, details={"note": "+1+cmd"},
+    record_event(session, installation, "error", evil_user.id, details={"reason": "+1+cmd"},
                  occurred_at=START + timedelta(days=5))
     session.commit()
     rows = csv_table(browser(people["admin"]).get(EXPORT + f"?app={evil_app.id}"))
-    assert rows[1] == ["Installed", "'=HYPERLINK(\"http://evil.example\")", "'@Mallory",
-                       "2026-11-06T09:00:00Z", '{"note":"+1+cmd"}']
+    assert rows[1] == ["Error", "'=HYPERLINK(\"http://evil.example\")", "'@Mallory",
+                       "2026-11-06T09:00:00Z", "'+1+cmd"]
 
 
 def test_the_app_page_log_is_fixed_to_that_app(world, browser):

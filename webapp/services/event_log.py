@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
@@ -22,6 +21,7 @@ from sqlalchemy.orm import Session
 from webapp.database import MAX_ID
 from webapp.models import ACTIVITIES, App, Event, Installation, User
 from webapp.services.errors import InvalidInput
+from webapp.services.event_details import actor_label, details_words
 from webapp.services.formatting import iso_utc
 
 PAGE_SIZE = 50
@@ -58,6 +58,7 @@ class LogRow(NamedTuple):
     actor_name: str | None
     occurred_at: datetime
     details: dict | None
+    actor_app: bool = False
 
     @property
     def activity_label(self) -> str:
@@ -65,7 +66,11 @@ class LogRow(NamedTuple):
 
     @property
     def user_label(self) -> str:
-        return self.actor_name if self.actor_name is not None else "System"
+        return actor_label(self.actor_name, self.actor_app, self.app_name, self.details)
+
+    @property
+    def details_text(self) -> str:
+        return details_words(self.activity, self.details, self.actor_name)
 
     @property
     def key(self) -> tuple[datetime, int]:
@@ -146,7 +151,8 @@ def _log_statement(activity: bool, user: bool, app: bool, start: bool, end: bool
     Building a SQLAlchemy statement costs more than running this one on a million rows, so each
     of the few possible shapes is built on first use and reused.
     """
-    query = (select(Event.id, Event.activity, App.name, User.name, Event.occurred_at, Event.details)
+    query = (select(Event.id, Event.activity, App.name, User.name, Event.occurred_at, Event.details,
+                    Event.actor_app)
              .select_from(Event)
              .join(App, App.id == Event.app_id)
              .outerjoin(User, User.id == Event.actor_id)
@@ -260,8 +266,8 @@ def csv_safe(value: str) -> str:
 
 
 def export_cells(row: LogRow) -> list[str]:
-    details = json.dumps(row.details, sort_keys=True, separators=(",", ":")) if row.details else ""
-    cells = [row.activity_label, row.app_name, row.user_label, iso_utc(row.occurred_at), details]
+    cells = [row.activity_label, row.app_name, row.user_label, iso_utc(row.occurred_at),
+             row.details_text]
     return [csv_safe(cell) for cell in cells]
 
 

@@ -15,6 +15,7 @@ from webapp.database import utcnow
 from webapp.models import (ACTIVITIES, App, Delivery, Event, Installation, NotificationRule,
                            NotificationRuleApp, User, Workspace)
 from webapp.models.notification import FREQUENCIES, RULE_TYPES
+from webapp.services.event_details import actor_label
 from webapp.services.formatting import iso_utc
 from webapp.services.links import ConsoleLinks
 from webapp.services.notifications.recipients import resolve_recipients
@@ -46,12 +47,16 @@ def _app_filter(rule: NotificationRule, column):
 
 
 def _line(links: ConsoleLinks, kind: str, app: App, text: str,
-          occurred_at: datetime | None = None, actor: User | None = None,
+          occurred_at: datetime | None = None, actor: str = "",
           activity: str | None = None) -> dict:
     return {"kind": kind, "activity": ACTIVITIES.get(activity, "") if activity else "",
             "app": app.name, "app_url": links.app_page(app.slug), "text": text,
-            "actor": actor.name if actor else ("System" if occurred_at else ""),
+            "actor": actor,
             "occurred_at": iso_utc(occurred_at) if occurred_at else ""}
+
+
+def _actor(event: Event, app: App, actor: User | None) -> str:
+    return actor_label(actor.name if actor else None, event.actor_app, app.name, event.details)
 
 
 def _events(session: Session, rule: NotificationRule, activities, start, end):
@@ -98,12 +103,13 @@ def build_digest(session: Session, links: ConsoleLinks, rule: NotificationRule,
     for event, app, actor in matching:
         verb = ACTIVITIES[event.activity].lower()
         text = f"{app.name} {verb}" if event.activity == "expired" else f"{app.name} was {verb}"
-        lines.append(_line(links, "event", app, text, event.occurred_at, actor, event.activity))
+        lines.append(_line(links, "event", app, text, event.occurred_at,
+                           _actor(event, app, actor), event.activity))
     if rule.rule_type == "app_disconnect":
         for event, app, actor in _events(session, rule, ("reconnected",), start, end):
             lines.append(_line(links, "recovered", app,
                                f"{app.name} has recovered: it was reconnected",
-                               event.occurred_at, actor, event.activity))
+                               event.occurred_at, _actor(event, app, actor), event.activity))
         listed = {event.app_id for event, _, _ in matching}
         for installation, app, since in _still_disconnected(session, rule, start, end, listed):
             text = f"{app.name} is still disconnected"
