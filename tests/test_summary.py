@@ -68,12 +68,14 @@ def test_general_resources_are_those_without_an_app_in_order(session, people):
     assert [r.title for r in summary.general_resources(session)] == ["First", "Second"]
 
 
-def test_discover_apps_are_those_not_installed_here(session, people):
+def test_discover_apps_are_those_not_installed_here_that_can_be_installed(session, people):
     acme = people["acme"]
     make_installation(session, acme, make_app(session, "installed-here"))
     make_installation(session, acme, make_app(session, "uninstalled-here"), state="uninstalled")
     make_installation(session, people["globex"], make_app(session, "installed-elsewhere"))
     make_app(session, "never-installed")
+    make_app(session, "no-install-page", install_url=None)
+    make_app(session, "blank-install-page", install_url="")
     session.commit()
     slugs = [app.slug for app in marketplace.discover_apps(session, acme.id)]
     assert slugs == ["installed-elsewhere", "never-installed", "uninstalled-here"]

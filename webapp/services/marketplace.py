@@ -68,8 +68,11 @@ def search_apps(session: Session, workspace_id: int, query: str | None = None,
 
 
 def discover_apps(session: Session, workspace_id: int, limit: int = 4) -> list[App]:
-    """A few catalogue apps the workspace has not installed (never, or not any more)."""
-    return list(session.scalars(select(App).where(~_installed_in(workspace_id))
+    """A few catalogue apps the workspace has not installed (never, or not any more) and could
+    install: an app without an install page cannot be installed from here, so it is no tip."""
+    return list(session.scalars(select(App).where(~_installed_in(workspace_id),
+                                                  App.install_url.is_not(None),
+                                                  App.install_url != "")
                                 .order_by(App.name, App.id).limit(limit)))
 
 
