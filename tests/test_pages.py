@@ -2,14 +2,15 @@
 import pytest
 
 from tests.conftest import make_app, make_installation, make_user
-from tests.html import (by_role, chosen, column_headers, fragment_root, heading, link, names, one,
-                        options, parse, region, terms, text_of)
+from tests.html import (by_role, chosen, column_headers, description, fragment_root, heading, link,
+                        names, one, options, parse, region, terms, text_of)
 from tests.page_helpers import seed_console, statements
 from webapp.models import ROLES
 from webapp.services.events import record_event
 
 BASE = "/settings/connected-apps"
 FLAGS = ("Update available", "Upgrade available")
+FIXES = ("Reconnect", "Re-authenticate")
 
 
 def summary_numbers(html) -> dict[str, int]:
@@ -17,16 +18,18 @@ def summary_numbers(html) -> dict[str, int]:
 
 
 def my_apps(html) -> list[dict]:
-    """The My apps table as shown: each row's app, status (without flags), flags, date, installer."""
+    """The My apps table as shown: each row's app, status (without flags and the link that fixes
+    it), flags, that link, date, installer."""
     doc = parse(html)
     rows = []
     for row in (doc.find("table").find("tbody").find_all("tr") if doc.find("table") else []):
         app, status, installed, by, last_used = row.find_all("td")
         flags = [flag for flag in FLAGS if flag in text_of(status)]
+        fixes = [name for name in names(status, "link") if name in FIXES]
         shown = text_of(status)
-        for flag in flags:
-            shown = shown.replace(flag, "").strip()
-        rows.append({"app": names(app, "link")[0], "status": shown, "flags": flags,
+        for word in flags + fixes:
+            shown = shown.replace(word, "").strip()
+        rows.append({"app": names(app, "link")[0], "status": shown, "flags": flags, "fixes": fixes,
                      "installed": text_of(installed), "installed_at": installed.find("time")["datetime"],
                      "by": text_of(by), "last_used": text_of(last_used)})
     return rows
@@ -103,6 +106,58 @@ def test_my_apps_rows_with_a_status_agree_with_the_summary(people, console, brow
     assert [r["status"] for r in rows if r["app"] == "Social Hub"] == ["Manage connection"]
 
 
+@pytest.mark.parametrize("role", ROLES)
+def test_each_summary_number_links_to_my_apps_listing_exactly_its_rows(people, console, browser,
+                                                                       role, session):
+    # A multi-account app in error and flagged stays out of both the numbers and their lists.
+    make_installation(session, people["acme"], make_app(session, "multi-flagged",
+                                                        install_level="multi_account"),
+                      status="error", update_available=True, upgrade_available=True)
+    session.commit()
+    b = browser(people[role])
+    summary = region(b.get(f"{BASE}/"), "App summary")
+    shown = {}
+    for entry in by_role(summary, "definition"):
+        number = one(entry, "link")
+        label = text_of(entry.find_previous_sibling("dt"))
+        assert description(number) == label
+        rows = my_apps(b.get(number["href"]))
+        shown[label] = (int(text_of(number)), [r["app"] for r in rows])
+    assert shown == {"Connected apps": (4, ["Chat Ops", "Crm Sync", "Drive Link", "Mail Bridge"]),
+                     "Disconnected": (2, ["Chat Ops", "Drive Link"]),
+                     "Errors": (1, ["Mail Bridge"]),
+                     "Updates available": (1, ["Mail Bridge"]),
+                     "Upgrades available": (1, ["Drive Link"])}
+
+
+def test_the_status_filter_offers_every_status_and_flag_of_the_summary(people, console, browser):
+    html = parse(browser(people["user"]).get(f"{BASE}/my-apps?status=disconnected_or_expired"))
+    assert [(value, label) for value, label, _ in options(html, "Status")] == [
+        ("", "All"), ("any", "Any status"), ("connected", "Connected"),
+        ("disconnected_or_expired", "Disconnected or expired"), ("disconnected", "Disconnected"),
+        ("expired", "Expired"), ("error", "Error"), ("update_available", "Update available"),
+        ("upgrade_available", "Upgrade available")]
+    assert chosen(html, "Status") == ["Disconnected or expired"]
+    assert text_of(one(html, "status")) == "2 apps disconnected or expired"
+
+
+def test_my_apps_rows_offer_the_link_that_fixes_them_to_admins(people, console, browser, session):
+    make_installation(session, people["acme"],
+                      make_app(session, "no-page", install_url=None), status="disconnected",
+                      update_available=True)
+    session.commit()
+    html = parse(browser(people["admin"]).get(f"{BASE}/my-apps"))
+    assert {r["app"]: r["fixes"] for r in my_apps(html)} == {
+        "Chat Ops": ["Reconnect"], "Crm Sync": [], "Drive Link": ["Reconnect"],
+        "Mail Bridge": ["Re-authenticate"], "No Page": [], "Social Hub": []}
+    row = next(row for row in by_role(html, "row") if by_role(row, "link", "Mail Bridge"))
+    assert link(row, "Re-authenticate")["href"] == (
+        "http://127.0.0.1:8900/mail-bridge/install?workspace=acme")
+    # Someone who may neither reconnect nor re-authenticate these apps is offered neither.
+    user_rows = my_apps(browser(people["user"]).get(f"{BASE}/my-apps"))
+    assert [r["fixes"] for r in user_rows] == [[]] * len(user_rows)
+
+
 @pytest.mark.parametrize("status, apps", [("connected", ["Crm Sync"]), ("error", ["Mail Bridge"]),
                                           ("expired", ["Drive Link"]),
                                           ("disconnected", ["Chat Ops"])])
@@ -133,7 +188,7 @@ def test_my_apps_empty_filter_says_so(people, browser, session):
     html = parse(browser(people["admin"]).get(f"{BASE}/my-apps?status=error",
                                               htmx_target="my-apps-table"))
     assert text_of(one(html, "status")) == "0 apps with the status Error"
-    assert "No installed app has the status Error. Show all apps" in text_of(html)
+    assert "No installed app matches this filter. Show all apps" in text_of(html)
 
 
 @pytest.mark.parametrize("htmx_target", [None, "my-apps-table"])

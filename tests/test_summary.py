@@ -2,7 +2,7 @@
 from tests.conftest import make_app, make_installation
 from tests.page_helpers import statements
 from webapp.models import LearningResource
-from webapp.services import marketplace, summary
+from webapp.services import installations, marketplace, summary
 from webapp.services.events import record_event
 
 
@@ -36,8 +36,19 @@ def test_summary_counts_installed_apps_that_are_not_multi_account(session, peopl
     numbers = summary.app_summary(session, people["acme"].id)
     assert numbers == summary.AppSummary(connected_apps=7, disconnected=2, errors=2,
                                          updates_available=3, upgrades_available=3)
-    assert numbers.items() == [("Connected apps", 7), ("Disconnected", 2), ("Errors", 2),
-                               ("Updates available", 3), ("Upgrades available", 3)]
+    assert numbers.items() == [("Connected apps", 7, "any"),
+                               ("Disconnected", 2, "disconnected_or_expired"),
+                               ("Errors", 2, "error"),
+                               ("Updates available", 3, "update_available"),
+                               ("Upgrades available", 3, "upgrade_available")]
+
+
+def test_each_number_counts_the_rows_its_my_apps_filter_lists(session, people):
+    seed_mix(session, people)
+    workspace_id = people["acme"].id
+    for label, number, status_filter in summary.app_summary(session, workspace_id).items():
+        listed = installations.installed_installations(session, workspace_id, status_filter)
+        assert len(listed) == number, label
 
 
 def test_summary_of_an_empty_workspace_is_all_zeros(session, people):

@@ -140,7 +140,7 @@ def test_usage_and_status_filters_combine(people, browser, used):
     assert chosen(page, "Status") == ["Connected"] and chosen(page, "Usage") == ["Not used in 60 days"]
     assert sorted(shown(page)) == ["Stale App"]
     nothing = parse(b.get(f"{BASE}/my-apps?status=connected&usage=90"))
-    assert "No installed app has the status Connected and has gone unused for 90 days." in \
+    assert "No installed app with the status Connected has gone unused for 90 days." in \
         text_of(nothing)
 
 

@@ -49,6 +49,13 @@ def user_has_grant(session: Session, workspace_id: int, app_id: int, user_id: in
         Grant.revoked_at.is_(None)).limit(1)) is not None
 
 
+def connected_app_ids(session: Session, workspace_id: int, user_id: int) -> set[int]:
+    """The apps for which the user holds a grant in force in their workspace (one query)."""
+    return set(session.scalars(select(Grant.app_id).where(
+        Grant.workspace_id == workspace_id, Grant.user_id == user_id,
+        Grant.revoked_at.is_(None)).distinct()))
+
+
 def install_link(app: App, workspace_slug: str) -> str | None:
     """The app's own install page with ?workspace=SLUG, so the app knows which workspace to ask
     consent for; None when the app has no install page."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select, true
 from sqlalchemy.orm import Session
 
 from webapp.database import utcnow
@@ -17,10 +17,27 @@ from webapp.models.workspace import PLANS, plan_rank
 from webapp.services.errors import InvalidInput, NotFound
 from webapp.services.usage.queries import not_used_in
 
-# Filter values of My apps -> label; "" means every installed app.
-STATUS_FILTERS = {"connected": "Connected", "error": "Error", "expired": "Expired",
-                  "disconnected": "Disconnected"}
-STATUS_LABELS = dict(STATUS_FILTERS)
+# Values of My apps' "Status" filter -> label; "" means every installed app. Every other value
+# leaves multi-account apps out: they have no status of their own (nor a place in the summary).
+STATUS_FILTERS = {
+    "any": "Any status",
+    "connected": "Connected",
+    "disconnected_or_expired": "Disconnected or expired",
+    "disconnected": "Disconnected",
+    "expired": "Expired",
+    "error": "Error",
+    "update_available": "Update available",
+    "upgrade_available": "Upgrade available",
+}
+# How the rows a filter shows are told ("3 apps with an update available").
+FILTER_PHRASES = {
+    "any": "with a status",
+    "disconnected_or_expired": "disconnected or expired",
+    "update_available": "with an update available",
+    "upgrade_available": "with an upgrade available",
+}
+STATUS_LABELS = {"connected": "Connected", "error": "Error", "expired": "Expired",
+                 "disconnected": "Disconnected"}
 
 
 class UnknownStatus(InvalidInput):
@@ -108,6 +125,26 @@ def load_scope_catalogue_for(session: Session, names: list[str]) -> dict[str, Sc
             for scope in session.scalars(select(Scope).where(Scope.name.in_(set(names))))}
 
 
+def filter_phrase(value: str) -> str:
+    return FILTER_PHRASES.get(value, f"with the status {STATUS_FILTERS[value]}")
+
+
+def status_condition(value: str) -> ColumnElement[bool]:
+    """Which installations (installed, not multi-account) the filter `value` shows; the app
+    summary counts with the same conditions, so each number and its filtered list agree."""
+    if value == "any":
+        return true()
+    if value == "disconnected_or_expired":
+        return Installation.status.in_(("disconnected", "expired"))
+    if value == "update_available":
+        return Installation.update_available.is_(True)
+    if value == "upgrade_available":
+        return Installation.upgrade_available.is_(True)
+    if value in STATUS_LABELS:
+        return Installation.status == value
+    raise ValueError(f"unknown status filter {value!r}")
+
+
 def parse_status_filter(value: str | None) -> str | None:
     """"" or None means all; anything else must be a status the filter offers."""
     if not value:
@@ -123,14 +160,15 @@ def installed_installations(session: Session, workspace_id: int, status: str | N
                             ) -> list[Installation]:
     """Installed installations of the workspace, by app name; app and installer come joined.
 
-    With a status, multi-account apps are left out: they have no status of their own. With
-    `not_used_for` days, only those installed that long ago and not used since (as of `now`).
+    With a status filter (see STATUS_FILTERS), multi-account apps are left out: they have no
+    status of their own. With `not_used_for` days, only those installed that long ago and not
+    used since (as of `now`).
     """
     query = (select(Installation).join(Installation.app)
              .where(Installation.workspace_id == workspace_id, Installation.state == "installed")
              .order_by(App.name, Installation.id))
     if status:
-        query = query.where(Installation.status == status, App.install_level != "multi_account")
+        query = query.where(status_condition(status), App.install_level != "multi_account")
     if not_used_for:
         query = query.where(not_used_in(not_used_for, now or utcnow()))
     return list(session.scalars(query).unique())

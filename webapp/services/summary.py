@@ -6,11 +6,29 @@ its cost does not grow with the log.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from sqlalchemy import Integer, case, func, select
 from sqlalchemy.orm import Session
 
 from webapp.models import App, Installation, LearningResource
+from webapp.services.installations import status_condition
+
+
+class SummaryItem(NamedTuple):
+    label: str
+    number: int
+    status_filter: str  # the My apps "Status" filter that lists exactly these installations
+
+
+# Field of AppSummary -> (label, My apps filter), in the order the overview shows them.
+ITEMS = {
+    "connected_apps": ("Connected apps", "any"),
+    "disconnected": ("Disconnected", "disconnected_or_expired"),
+    "errors": ("Errors", "error"),
+    "updates_available": ("Updates available", "update_available"),
+    "upgrades_available": ("Upgrades available", "upgrade_available"),
+}
 
 
 @dataclass(frozen=True)
@@ -21,11 +39,9 @@ class AppSummary:
     updates_available: int = 0
     upgrades_available: int = 0
 
-    def items(self) -> list[tuple[str, int]]:
-        """(label, number) in the order the overview shows them."""
-        return [("Connected apps", self.connected_apps), ("Disconnected", self.disconnected),
-                ("Errors", self.errors), ("Updates available", self.updates_available),
-                ("Upgrades available", self.upgrades_available)]
+    def items(self) -> list[SummaryItem]:
+        return [SummaryItem(label, getattr(self, name), status_filter)
+                for name, (label, status_filter) in ITEMS.items()]
 
 
 def _count_where(condition):
@@ -33,19 +49,17 @@ def _count_where(condition):
 
 
 def app_summary(session: Session, workspace_id: int) -> AppSummary:
-    """Counts over installed installations of apps that are not multi-account: those have no
-    status of their own (each of their external accounts has one)."""
+    """Counts over installed installations of apps that are not multi-account (those have no
+    status of their own: each of their external accounts has one), each with the condition of
+    the My apps filter its number links to."""
     row = session.execute(
-        select(func.count(Installation.id),
-               _count_where(Installation.status.in_(("disconnected", "expired"))),
-               _count_where(Installation.status == "error"),
-               _count_where(Installation.update_available.is_(True)),
-               _count_where(Installation.upgrade_available.is_(True)))
+        select(*(_count_where(status_condition(status_filter))
+                 for _, status_filter in ITEMS.values()))
         .select_from(Installation).join(App, App.id == Installation.app_id)
         .where(Installation.workspace_id == workspace_id, Installation.state == "installed",
                App.install_level != "multi_account")
     ).one()
-    return AppSummary(*(int(value or 0) for value in row))
+    return AppSummary(**{name: int(value or 0) for name, value in zip(ITEMS, row)})
 
 
 def general_resources(session: Session, limit: int = 5) -> list[LearningResource]:

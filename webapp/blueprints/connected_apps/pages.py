@@ -8,7 +8,7 @@ from webapp.blueprints.connected_apps import bp
 from webapp.blueprints.connected_apps.log import LOG_FRAGMENTS, log_fragment_requested, request_log
 from webapp.database import utcnow
 from webapp.extensions import db
-from webapp.services import installations, marketplace, summary, usage
+from webapp.services import connections, installations, marketplace, policy, summary, usage
 from webapp.web import render_page_or_fragment
 
 MY_APPS_FRAGMENTS = {"my-apps-table": "my_apps_table"}
@@ -37,10 +37,17 @@ def my_apps():
     now = utcnow()
     rows = installations.installed_installations(db.session, workspace.id, status,
                                                  not_used_for=not_used_for, now=now)
+    mine = connections.connected_app_ids(db.session, workspace.id, current_user.id)
+    # The update flag is kept true to the scopes available after re-authentication.
+    row_actions = {row.id: policy.installation_actions(
+        row, current_user, connected_myself=row.app_id in mine, new_scopes=row.update_available)
+        for row in rows}
     return render_page_or_fragment(
         "connected_apps/my_apps.html", MY_APPS_FRAGMENTS, active_tab="my_apps",
-        installations=rows, status_filter=status or "", status_filters=installations.STATUS_FILTERS,
-        status_labels=installations.STATUS_LABELS, usage_filter=not_used_for,
-        usage_filters=usage.USAGE_FILTER_DAYS, zone=workspace.timezone, now=now,
+        installations=rows, row_actions=row_actions, status_filter=status or "",
+        status_filters=installations.STATUS_FILTERS, status_labels=installations.STATUS_LABELS,
+        filter_phrase=installations.filter_phrase(status) if status else "",
+        usage_filter=not_used_for, usage_filters=usage.USAGE_FILTER_DAYS,
+        zone=workspace.timezone, now=now,
         last_used=usage.last_used_by_installation(db.session, workspace.id,
                                                   [row.id for row in rows]))
