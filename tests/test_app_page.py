@@ -122,7 +122,33 @@ def test_app_page_of_an_uninstalled_app_says_so_without_status(people, console, 
     assert terms(status)["State"] == "Uninstalled since Nov 20, 2026"
     assert "Status" not in terms(status) and "Open alerts" not in text_of(status)
     access = region(response, "App access and permissions")
-    assert "No scopes are authorized." in text_of(one(access, "group", "Authorized (0)"))
+    assert text_of(one(access, "group", "Authorized (0)")) == (
+        "Authorized (0) No scopes are authorized: the app is uninstalled.")
+    # Installing again asks for everything afresh: nothing waits for a re-authentication.
+    assert text_of(one(access, "group", "Available after re-authentication (0)")) == (
+        "Available after re-authentication (0) Installing the app again asks for every scope "
+        "afresh.")
+    assert link(status, "Install again")["href"] == "http://127.0.0.1:8900/old-tool/install?workspace=acme"
+
+
+def test_an_uninstalled_app_without_an_install_page_says_why_it_offers_no_install_again(
+        people, console, browser, session):
+    console["old-tool"].app.install_url = None
+    session.commit()
+    status = region(browser(people["admin"]).get(f"{BASE}/apps/old-tool"), "App status")
+    assert not by_role(status, "link", "Install again")
+    assert ("This app has no install page registered, so it cannot be installed again from here."
+            in text_of(status))
+
+
+@pytest.mark.parametrize("slug, unusable", [("chat-ops", True), ("drive-link", True),
+                                            ("mail-bridge", False), ("crm-sync", False)])
+def test_scopes_of_an_app_without_a_usable_token_are_not_usable_until_reconnected(
+        people, console, browser, slug, unusable):
+    access = region(browser(people["user"]).get(f"{BASE}/apps/{slug}"), "App access and permissions")
+    authorized = one(access, "group", "Authorized (1)")
+    assert scopes_in(authorized) == ["contacts.read"]
+    assert ("Not usable until reconnected" in text_of(authorized)) is unusable
 
 
 @pytest.mark.parametrize("slug", ["not-installed", "no-such-app", "globex-only"])

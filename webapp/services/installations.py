@@ -62,6 +62,8 @@ class ScopeGroups:
     authorized: list[ScopeView] = field(default_factory=list)
     requires_upgrade: list[ScopeView] = field(default_factory=list)
     available_after_reauth: list[ScopeView] = field(default_factory=list)
+    # Granted, but no token can use them: the installation is disconnected or expired.
+    unusable: bool = False
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,22 @@ def scope_groups(app: App, granted: Installation | list[str], plan: str,
             continue
         view = scope_view(name, scope_catalogue, plan)
         (groups.available_after_reauth if view.covered else groups.requires_upgrade).append(view)
+    return groups
+
+
+def app_page_scope_groups(app: App, installation: Installation, plan: str,
+                          scope_catalogue: dict[str, Scope]) -> ScopeGroups:
+    """The groups of an app's page. An uninstalled app has no scope authorized (its tokens are
+    revoked) and none available after re-authentication (installing it again asks for every
+    scope afresh); a disconnected or expired one keeps its grant's scopes, unusable until
+    reconnected."""
+    if installation.state != "installed":
+        groups = scope_groups(app, [], plan, scope_catalogue)
+        groups.available_after_reauth = []
+        return groups
+    groups = scope_groups(app, installation, plan, scope_catalogue)
+    groups.unusable = (app.install_level != "multi_account"
+                       and installation.status in ("disconnected", "expired"))
     return groups
 
 

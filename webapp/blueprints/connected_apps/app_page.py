@@ -38,8 +38,7 @@ def app_page(slug: str):
         multi_account=multi_account, status_labels=svc.STATUS_LABELS,
         alerts=svc.open_alerts(db.session, installation),
         accounts=list_accounts(db.session, installation) if multi_account else [],
-        # An uninstalled installation's tokens are revoked: nothing stays authorized.
-        scopes=svc.scope_groups(app, installation if installed else [], workspace.plan, catalogue),
+        scopes=svc.app_page_scope_groups(app, installation, workspace.plan, catalogue),
         sync_rows=svc.sync_rows(app, installation),
         resources=list(app.resources), usage=usage, usage_chart=chart, now=now,
         **page_context(installation))
