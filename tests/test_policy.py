@@ -7,8 +7,9 @@ import pytest
 from webapp.models import App, Grant, Installation, User, Workspace
 from webapp.services import lifecycle
 from webapp.services.errors import Conflict, Forbidden
-from webapp.services.policy import (Action, Reason, consent_actions, installation_actions,
-                                    listing_actions, notification_actions, require_own_connection)
+from webapp.services.policy import (Action, Reason, attention_actions, consent_actions,
+                                    installation_actions, listing_actions, notification_actions,
+                                    require_own_connection)
 
 ACME = 1
 MANAGE = {Action.UNINSTALL, Action.DISCONNECT, Action.CHANGE_SYNC}
@@ -201,3 +202,29 @@ def test_templates_ask_with_plain_words_and_nothing_undecided_is_allowed():
     assert actions.refused_for("install_again") == "already_installed"
     with pytest.raises(LookupError):
         actions.require(Action.CREATE_NOTIFICATION)
+
+
+@pytest.mark.parametrize("status, level, install_page, role, offered", [
+    ("disconnected", "account", True, "admin", {Action.RECONNECT, Action.VIEW_APP}),
+    ("expired", "user", True, "super_admin", {Action.RECONNECT, Action.VIEW_APP}),
+    ("disconnected", "account", False, "admin", {Action.VIEW_APP}),
+    ("error", "account", True, "admin", {Action.VIEW_APP}),
+    ("disconnected", "multi_account", True, "admin", {Action.VIEW_APP}),
+    ("disconnected", "account", True, "user", set()),
+    ("error", "user", True, "user", set()),
+])
+def test_needs_your_attention_offers_reconnect_on_the_app_pages_terms_to_admins_only(
+        status, level, install_page, role, offered):
+    installation = installation_of(app_of(level, install_page), status)
+    actions = attention_actions(installation, person(role))
+    assert set(actions.allowed) == offered
+    page = installation_actions(installation, person(role), connected_myself=False,
+                                new_scopes=False)
+    assert (Action.RECONNECT in actions) == (Action.RECONNECT in page)
+
+
+def test_needs_your_attention_offers_nothing_on_another_workspaces_installation():
+    installation = installation_of(app_of(), "disconnected")
+    actions = attention_actions(installation, person("super_admin", workspace_id=2))
+    assert not actions.allowed
+    assert actions.refused_for(Action.VIEW_APP) == Reason.OTHER_WORKSPACE

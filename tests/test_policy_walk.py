@@ -2,8 +2,10 @@
 level and role, the buttons and forms of the app page and the marketplace are collected, then
 each action is sent to the server, which must accept exactly the ones shown and refuse the rest.
 
-Actions that are forms on the console (uninstall, disconnect, sync, disconnect my connection) are
-posted as they are. Actions that are links to the app's install page (install, reconnect,
+"Needs your attention" on the overview and the rows of My apps may offer only links the app
+page offers too (Reconnect on all three or none; Re-authenticate on My apps and the app page or
+neither). Actions that are forms on the console (uninstall, disconnect, sync, disconnect my
+connection) are posted as they are. Actions that are links to the app's install page (install, reconnect,
 re-authenticate, connect) end on the console's consent page, whose "Connect app" is posted: a
 link may only be shown to someone whose consent the server accepts. Notification rules get the
 same walk per role.
@@ -51,6 +53,7 @@ class Seeder:
     def __init__(self, session, people, level: str):
         self.session, self.people, self.level = session, people, level
         self.state = STATES[0]
+        self.elsewhere: set[tuple[str, str, Action]] = set()  # (state, place, action) offered
         self.other = make_user(session, people["acme"], "dave@acme.test", "user", "Dave Other")
         session.commit()
 
@@ -173,6 +176,42 @@ def accepted(response) -> bool:
     return response.status_code < 400
 
 
+def rows_of(doc, copy: Copy, region_name: str | None = None) -> list:
+    """The table rows of the page (or of one of its regions) that link to the copy's app page."""
+    if region_name is not None:
+        found = by_role(doc, "region", region_name)
+        if not found:
+            return []
+        doc = found[0]
+    return [row for row in doc.find_all("tr")
+            if row.find("a", href=copy.base, string=copy.app.name) is not None]
+
+
+def offered_elsewhere(client, seeder: Seeder, copy: Copy, on_page: set[Action], problems: list,
+                      where: str) -> set[Action]:
+    """The fixes "Needs your attention" and My apps offer beside the app: each must be one the
+    app page offers too, and Reconnect is offered on all three or on none."""
+    overview = read(client.get("/settings/connected-apps/"))
+    my_apps = read(client.get("/settings/connected-apps/my-apps"))
+    offered = {}
+    for place, rows in (("overview", rows_of(overview, copy, "Needs your attention")),
+                        ("my apps", rows_of(my_apps, copy))):
+        offered[place] = set()
+        for row in rows:
+            offered[place] |= offered_links(row, copy, problems, f"{where} {place}")
+        if offered[place] - on_page:
+            problems.append(f"{where}: {place} offers {sorted(offered[place] - on_page)}, "
+                            "the app page does not")
+        seeder.elsewhere |= {(seeder.state, place, action) for action in offered[place]}
+        if (Action.RECONNECT in offered[place]) != (Action.RECONNECT in on_page):
+            problems.append(f"{where}: the app page and {place} disagree about Reconnect")
+    if (Action.REAUTHENTICATE in offered["my apps"]) != (Action.REAUTHENTICATE in on_page):
+        problems.append(f"{where}: the app page and my apps disagree about Re-authenticate")
+    if offered["overview"] - {Action.RECONNECT}:
+        problems.append(f"{where}: the overview offers {sorted(offered['overview'])}")
+    return offered["overview"] | offered["my apps"]
+
+
 def walk_one(client, seeder: Seeder, viewer, role: str, viewer_connected: bool,
              problems: list) -> set[Action]:
     where = f"{seeder.level}/{seeder.state}/{role}" + ("/connected" if viewer_connected else "")
@@ -183,6 +222,7 @@ def walk_one(client, seeder: Seeder, viewer, role: str, viewer_connected: bool,
         on_page = set()
     else:
         on_page = offered_on_app_page(read(app_page), copy, problems, where)
+        on_page |= offered_elsewhere(client, seeder, copy, on_page, problems, where)
 
     listing_url = f"/marketplace/{copy.app.slug}"
     listing = offered_links(read(client.get(listing_url)), copy, problems, where + " listing")
@@ -242,6 +282,10 @@ def test_every_page_offers_exactly_what_the_server_accepts(session, people, brow
     for state in ("connected", "disconnected", "expired", "error"):
         assert Action.UNINSTALL in seen[state, "admin"] and not seen[state, "user"] & set(POSTED[:3])
     assert Action.INSTALL_AGAIN in seen["uninstalled", "super_admin"]
+    if level != "multi_account":  # which is not reconnected as a whole
+        assert {("disconnected", "overview", Action.RECONNECT),
+                ("expired", "my apps", Action.RECONNECT),
+                ("connected", "my apps", Action.REAUTHENTICATE)} <= seeder.elsewhere
     assert Action.INSTALL in seen["never_installed", "admin"]
 
 

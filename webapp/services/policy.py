@@ -17,6 +17,8 @@ Decisions worth knowing:
   own connection and disconnects it, never someone else's.
 - Installing, reconnecting and re-authenticating go through the app's install page: without one
   those actions are refused, with that reason.
+- "Needs your attention" offers, beside each problem, Reconnect on the app page's terms and
+  otherwise "View app", to admins; everyone else sees the problems without actions.
 """
 from __future__ import annotations
 
@@ -38,6 +40,8 @@ class Action(StrEnum):
     CHANGE_SYNC = "change_sync"
     CONNECT = "connect"  # a user-level app, for oneself, through its install page
     DISCONNECT_MY_CONNECTION = "disconnect_my_connection"
+    # Beside a problem in "Needs your attention"
+    VIEW_APP = "view_app"  # where the problem is explained and whoever may fix it can
     # In the marketplace
     INSTALL = "install"
     # On the consent page ("Connect app")
@@ -138,6 +142,37 @@ def _connect_checks(app: App, installed: bool, connected_myself: bool) -> tuple[
             _install_page(app))
 
 
+def _is_installed(installation: Installation) -> Check:
+    return (installation.state == "installed", Reason.NOT_INSTALLED,
+            f"{installation.app.name} is not installed.")
+
+
+def _whole(installation: Installation) -> Check:
+    return (installation.app.install_level != "multi_account", Reason.MULTI_ACCOUNT,
+            f"{installation.app.name} connects several accounts; it is not disconnected or "
+            "reconnected as a whole.")
+
+
+def _needs_reconnect(installation: Installation) -> bool:
+    return (installation.app.install_level != "multi_account"
+            and installation.status in ("disconnected", "expired"))
+
+
+def _reconnect_checks(installation: Installation, user: User) -> tuple[Check, ...]:
+    return (_admin(user), _is_installed(installation), _whole(installation),
+            (_needs_reconnect(installation), Reason.NOT_DISCONNECTED,
+             f"{installation.app.name} is connected."),
+            _install_page(installation.app))
+
+
+def _same_workspace(installation: Installation, user: User) -> Actions | None:
+    """All refused when the installation is another workspace's; None otherwise."""
+    if user.workspace_id == installation.workspace_id:
+        return None
+    refusal = Refusal(Reason.OTHER_WORKSPACE, "This app is not installed in your workspace.")
+    return Actions(frozenset(), {action: refusal for action in Action})
+
+
 def installation_actions(installation: Installation, user: User, *, connected_myself: bool,
                          new_scopes: bool) -> Actions:
     """The actions of an installation's page for `user`.
@@ -147,26 +182,20 @@ def installation_actions(installation: Installation, user: User, *, connected_my
     """
     app = installation.app
     name = app.name
-    if user.workspace_id != installation.workspace_id:
-        refusal = Refusal(Reason.OTHER_WORKSPACE, "This app is not installed in your workspace.")
-        return Actions(frozenset(), {action: refusal for action in Action})
+    if (elsewhere := _same_workspace(installation, user)) is not None:
+        return elsewhere
     installed = installation.state == "installed"
-    multi_account = app.install_level == "multi_account"
     user_level = app.install_level == "user"
     mine = installed and user_level and connected_myself
-    is_installed: Check = (installed, Reason.NOT_INSTALLED, f"{name} is not installed.")
-    whole: Check = (not multi_account, Reason.MULTI_ACCOUNT,
-                    f"{name} connects several accounts; it is not disconnected or reconnected "
-                    "as a whole.")
-    needs_reconnect = not multi_account and installation.status in ("disconnected", "expired")
+    is_installed = _is_installed(installation)
+    whole = _whole(installation)
+    needs_reconnect = _needs_reconnect(installation)
     return _decide({
         Action.UNINSTALL: (_admin(user), is_installed),
         Action.DISCONNECT: (_admin(user), is_installed, whole,
                             (installation.status != "disconnected", Reason.ALREADY_DISCONNECTED,
                              f"{name} is already disconnected.")),
-        Action.RECONNECT: (_admin(user), is_installed, whole,
-                           (needs_reconnect, Reason.NOT_DISCONNECTED, f"{name} is connected."),
-                           _install_page(app)),
+        Action.RECONNECT: _reconnect_checks(installation, user),
         Action.REAUTHENTICATE: ((user.is_admin or mine, Reason.ADMINS_ONLY, ADMINS_ONLY_MESSAGE),
                                 is_installed,
                                 (not needs_reconnect, Reason.NEEDS_RECONNECT,
@@ -186,6 +215,15 @@ def installation_actions(installation: Installation, user: User, *, connected_my
              f"{name} connects to the whole workspace, not for each user."),
             (mine, Reason.NOT_CONNECTED, f"You have not connected {name}.")),
     })
+
+
+def attention_actions(installation: Installation, user: User) -> Actions:
+    """Beside a problem of the installation in "Needs your attention": Reconnect where the app
+    page would offer it, and "View app"; both for admins only."""
+    if (elsewhere := _same_workspace(installation, user)) is not None:
+        return elsewhere
+    return _decide({Action.RECONNECT: _reconnect_checks(installation, user),
+                    Action.VIEW_APP: (_admin(user),)})
 
 
 def require_own_connection(grant: Grant, user: User) -> None:

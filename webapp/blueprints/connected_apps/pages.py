@@ -8,7 +8,8 @@ from webapp.blueprints.connected_apps import bp
 from webapp.blueprints.connected_apps.log import LOG_FRAGMENTS, log_fragment_requested, request_log
 from webapp.database import utcnow
 from webapp.extensions import db
-from webapp.services import connections, installations, marketplace, policy, summary, usage
+from webapp.services import (attention, connections, installations, marketplace, policy, summary,
+                             usage)
 from webapp.web import render_page_or_fragment
 
 MY_APPS_FRAGMENTS = {"my-apps-table": "my_apps_table"}
@@ -21,7 +22,8 @@ def overview():
     sections = {}
     if not log_fragment_requested():  # only the log is rendered: skip the other sections
         workspace_id = current_user.workspace_id
-        sections = dict(summary=summary.app_summary(db.session, workspace_id),
+        sections = dict(attention=attention.needs_attention(db.session, current_user),
+                        summary=summary.app_summary(db.session, workspace_id),
                         resources=summary.general_resources(db.session),
                         discover=marketplace.discover_apps(db.session, workspace_id))
     return render_page_or_fragment("connected_apps/overview.html", LOG_FRAGMENTS, log.status,
