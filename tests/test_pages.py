@@ -69,11 +69,14 @@ def test_discover_apps_link_to_listings_of_apps_not_installed(people, console, b
     assert "/marketplace/crm-sync" not in targets
 
 
-def test_discover_apps_is_hidden_when_everything_is_installed(people, browser, session):
+def test_discover_apps_says_so_when_nothing_is_left_to_install(people, browser, session):
     make_installation(session, people["acme"], make_app(session, "only-one"))
+    make_app(session, "cannot-be-installed", install_url=None)
     session.commit()
-    page = parse(browser(people["admin"]).get(f"{BASE}/"))
-    assert "Discover apps" not in names(page, "heading") and "Discover apps" not in text_of(page)
+    discover = region(browser(people["admin"]).get(f"{BASE}/"), "Discover apps")
+    assert names(discover, "link") == ["Browse the marketplace"]
+    assert "No app left to recommend: every app that can be installed from here is installed." \
+        in text_of(discover)
 
 
 @pytest.mark.parametrize("role", ROLES)
