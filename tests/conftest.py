@@ -232,3 +232,17 @@ def browser(app):
         return b.sign_in(user) if user is not None else b
 
     return open_as
+
+
+@pytest.fixture
+def api(app):
+    """api(method, url, token=None, **kwargs): a request as an app makes it, with its bearer token."""
+    client = app.test_client()
+
+    def call(method, url, token=None, **kwargs):
+        headers = kwargs.pop("headers", {})
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        return client.open(url, method=method, headers=headers, **kwargs)
+
+    return call

@@ -2,28 +2,16 @@
 from __future__ import annotations
 
 import re
-import secrets
 
 import pytest
 from sqlalchemy import select
 
+from tests.api_support import issue_token
 from tests.conftest import make_app
 from tests.html import region, table_rows
-from webapp.database import utcnow
-from webapp.models import ExternalAccount, Installation, Token
+from webapp.models import ExternalAccount, Installation
 from webapp.services import lifecycle
-from webapp.services.oauth.tokens import hash_secret
 
-
-def issue_token(session, workspace, app, user, expires_in=3600) -> str:
-    """A real grant through the lifecycle, and an access token stored hashed as the server does."""
-    grant = lifecycle.consent(session, workspace, app, user, app.all_scopes)
-    raw = secrets.token_urlsafe(32)
-    session.add(Token(grant_id=grant.id, app_id=app.id, workspace_id=workspace.id, user_id=user.id,
-                      access_token_hash=hash_secret(raw), scope=" ".join(grant.scopes),
-                      issued_at=utcnow(), expires_in=expires_in))
-    session.commit()
-    return raw
 
 
 @pytest.fixture
@@ -36,17 +24,6 @@ def token(session, people, social):
     return issue_token(session, people["acme"], social, people["admin"])
 
 
-@pytest.fixture
-def api(app):
-    client = app.test_client()
-
-    def call(method, url, token=None, **kwargs):
-        headers = kwargs.pop("headers", {})
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        return client.open(url, method=method, headers=headers, **kwargs)
-
-    return call
 
 
 def accounts_in_db(session):

@@ -2,42 +2,19 @@
 it; bad bodies are refused naming the field; another installation's alerts are out of reach."""
 from __future__ import annotations
 
-import secrets
 
 import pytest
 from sqlalchemy import select
 
+from tests.api_support import issue_token
 from tests.conftest import make_app
 from webapp.database import utcnow
 from webapp.models import Alert, Event, Installation, Token
-from webapp.services import lifecycle
-from webapp.services.oauth.tokens import hash_secret
 
 URL = "/api/v1/installation/alerts"
 
 
-def issue_token(session, workspace, app, user) -> str:
-    """A real grant through the lifecycle, and an access token stored hashed as the server does."""
-    grant = lifecycle.consent(session, workspace, app, user, app.all_scopes)
-    raw = secrets.token_urlsafe(32)
-    session.add(Token(grant_id=grant.id, app_id=app.id, workspace_id=workspace.id, user_id=user.id,
-                      access_token_hash=hash_secret(raw), scope=" ".join(grant.scopes),
-                      issued_at=utcnow(), expires_in=3600))
-    session.commit()
-    return raw
 
-
-@pytest.fixture
-def api(app):
-    client = app.test_client()
-
-    def call(method, url, token=None, **kwargs):
-        headers = kwargs.pop("headers", {})
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        return client.open(url, method=method, headers=headers, **kwargs)
-
-    return call
 
 
 @pytest.fixture
