@@ -129,7 +129,6 @@ def main() -> None:
         client = app.test_client()
         with app.app_context():
             token = access_token(client, client_app["client_id"], client_app["client_secret"])
-        api = app.test_client()
         auth = (server["client_id"], server["client_secret"])
         form = {"token": token, "token_type_hint": "access_token", "scope": "contacts.read"}
 

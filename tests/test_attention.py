@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import make_app, make_installation
-from tests.html import by_role, column_headers, link, names, one, parse, region, table_rows
+from tests.html import by_role, column_headers, link, names, parse, region, table_rows
 from tests.page_helpers import statements
 from webapp.models import ExternalAccount, Grant, Installation
 from webapp.services import alerts, attention, lifecycle, summary

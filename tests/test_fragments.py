@@ -38,7 +38,7 @@ def squeeze(html: str) -> str:
 
 @pytest.fixture
 def walker(app, session, people, browser):
-    world = build_world(session, people)
+    build_world(session, people)
     ledger = session.scalar(select(Installation).join(App).where(App.slug == "ledger-lynx"))
     moment = datetime(2026, 11, 5, 9, 0, tzinfo=timezone.utc)
     for n in range(2 * PAGE_SIZE + 10):  # three pages: "Load more" twice
