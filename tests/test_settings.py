@@ -24,6 +24,8 @@ def test_production_refuses_to_start_without_a_secret_key():
     ("MAIL_FROM", "nobody"), ("SECRET_KEY", "short"),
     ("REFRESH_TOKEN_TTL", "ninety"), ("REFRESH_TOKEN_TTL", "0"), ("HEALTH_PROBE_INTERVAL", "-5"),
     ("HEALTH_PROBE_INTERVAL", "5m"), ("HEALTH_PROBE_ALLOW_PRIVATE", "sometimes"),
+    ("SESSION_IDLE_MINUTES", "two hours"), ("SESSION_IDLE_MINUTES", "0"),
+    ("SESSION_MAX_HOURS", "-1"), ("SESSION_MAX_HOURS", "10000"),
 ])
 def test_a_bad_value_names_the_variable(name, value):
     with pytest.raises(SettingsError, match=name):
@@ -40,6 +42,11 @@ def test_status_sources_have_defaults_and_private_probes_only_outside_production
                             "HEALTH_PROBE_ALLOW_PRIVATE": "false"}).flask_config()
     assert (chosen["REFRESH_TOKEN_TTL"], chosen["HEALTH_PROBE_INTERVAL"],
             chosen["HEALTH_PROBE_ALLOW_PRIVATE"]) == (30, 60, False)
+
+
+def test_session_lifetimes_are_read_from_the_environment():
+    chosen = load_settings({"SESSION_IDLE_MINUTES": "30", "SESSION_MAX_HOURS": "8"}).flask_config()
+    assert (chosen["SESSION_IDLE_MINUTES"], chosen["SESSION_MAX_HOURS"]) == (30, 8)
 
 
 def test_plain_postgresql_urls_use_psycopg_3():

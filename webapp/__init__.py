@@ -35,6 +35,9 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     from webapp import extensions as ext
     from webapp import models  # noqa: F401  (registers every table)
+    from webapp.session_store import ServerSessionInterface
+
+    app.session_interface = ServerSessionInterface()
 
     ext.db.init_app(app)
     ext.migrate.init_app(app, ext.db, directory=MIGRATIONS_DIR, render_as_batch=True, compare_type=True)

@@ -72,6 +72,8 @@ class Settings:
     refresh_token_ttl_days: int = 90
     health_probe_interval: int = 300
     health_probe_allow_private: bool = False
+    session_idle_minutes: int = 120
+    session_max_hours: int = 12
     extra: dict = field(default_factory=dict)
 
     @property
@@ -94,6 +96,8 @@ class Settings:
             "REFRESH_TOKEN_TTL": self.refresh_token_ttl_days,
             "HEALTH_PROBE_INTERVAL": self.health_probe_interval,
             "HEALTH_PROBE_ALLOW_PRIVATE": self.health_probe_allow_private,
+            "SESSION_IDLE_MINUTES": self.session_idle_minutes,
+            "SESSION_MAX_HOURS": self.session_max_hours,
             "SESSION_COOKIE_HTTPONLY": True,
             "SESSION_COOKIE_SAMESITE": "Lax",
             "SESSION_COOKIE_SECURE": self.public_url.startswith("https://"),
@@ -145,6 +149,9 @@ def load_settings(env: dict | None = None, instance_path: str = "instance") -> S
         ratelimit_storage_url=_str(env, "RATELIMIT_STORAGE_URL", "memory://"),
         refresh_token_ttl_days=_positive_int(env, "REFRESH_TOKEN_TTL", 90, "days", 3650),
         health_probe_interval=_positive_int(env, "HEALTH_PROBE_INTERVAL", 300, "seconds", 86400),
+        # A working day: log in once a day, and an unattended browser is logged out in two hours.
+        session_idle_minutes=_positive_int(env, "SESSION_IDLE_MINUTES", 120, "minutes", 10080),
+        session_max_hours=_positive_int(env, "SESSION_MAX_HOURS", 12, "hours", 8760),
         # Outside production the apps being developed usually run on this machine or the LAN.
         health_probe_allow_private=_bool(env, "HEALTH_PROBE_ALLOW_PRIVATE",
                                          app_env != "production"),

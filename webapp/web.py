@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from flask import Flask, current_app, render_template
+from flask import Flask, current_app, render_template, session
 from jinja2_fragments import BlockNotFoundError
 from jinja2_fragments.flask import render_block
 from sqlalchemy import select
@@ -56,5 +56,11 @@ def register_web(app: Flask) -> None:
     def load_user(user_id: str):
         if not user_id.isdigit():
             return None
-        return db.session.scalar(select(User).where(User.id == int(user_id)))
+        user = db.session.scalar(select(User).where(User.id == int(user_id)))
+        if user is not None and not user.active:
+            # Deactivated while logged in: this session ends with the response.
+            session.pop("_user_id", None)
+            session.end_reason = "deactivated"
+            return None
+        return user
 

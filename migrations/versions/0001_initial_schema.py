@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-01 11:50:03.660943
+Create Date: 2026-12-01 12:29:54.354992
 
 """
 from alembic import op
@@ -208,6 +208,27 @@ def upgrade():
     )
     with op.batch_alter_table('team_members', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_team_members_user_id'), ['user_id'], unique=False)
+
+    op.create_table('user_sessions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('id_hash', sa.String(length=64), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('workspace_id', sa.Integer(), nullable=False),
+    sa.Column('data', sa.Text(), nullable=False),
+    sa.Column('device', sa.String(length=120), nullable=False),
+    sa.Column('created_at', webapp.database.UTCDateTime(), nullable=False),
+    sa.Column('last_seen_at', webapp.database.UTCDateTime(), nullable=False),
+    sa.Column('ended_at', webapp.database.UTCDateTime(), nullable=True),
+    sa.Column('ended_reason', sa.String(length=24), nullable=True),
+    sa.CheckConstraint("ended_reason IN ('logout', 'expired', 'replaced', 'password_changed', 'deactivated', 'logged_out_elsewhere')", name=op.f('ck_user_sessions_ended_reason')),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_user_sessions_user_id_users'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['workspace_id'], ['workspaces.id'], name=op.f('fk_user_sessions_workspace_id_workspaces')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_user_sessions')),
+    sa.UniqueConstraint('id_hash', name=op.f('uq_user_sessions_id_hash'))
+    )
+    with op.batch_alter_table('user_sessions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_user_sessions_user_id'), ['user_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_user_sessions_workspace_id'), ['workspace_id'], unique=False)
 
     op.create_table('deliveries',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -482,6 +503,11 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_deliveries_recipient_id'))
 
     op.drop_table('deliveries')
+    with op.batch_alter_table('user_sessions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_user_sessions_workspace_id'))
+        batch_op.drop_index(batch_op.f('ix_user_sessions_user_id'))
+
+    op.drop_table('user_sessions')
     with op.batch_alter_table('team_members', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_team_members_user_id'))
 

@@ -7,5 +7,6 @@ from webapp.models.installation import (  # noqa: F401
 from webapp.models.notification import (  # noqa: F401
     Delivery, InAppNotification, NotificationRule, NotificationRuleApp, NotificationRuleTeam,
     NotificationRuleUser)
+from webapp.models.session import END_REASONS, UserSession  # noqa: F401
 from webapp.models.workspace import PLANS, ROLES, Team, TeamMember, User, Workspace  # noqa: F401
 from webapp.models.usage import ResourceServer, UsageFold, UsageHourly  # noqa: F401

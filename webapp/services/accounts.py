@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from webapp.models import PLANS, ROLES, User, Workspace
-from webapp.services.errors import InvalidInput
+from webapp.services.errors import InvalidInput, Unprocessable
+from webapp.services.sessions import end_user_sessions
 
 # A real hash to compare against when the email is unknown, so timing does not reveal accounts.
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
@@ -27,6 +29,34 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
     if not check_password_hash(user.password_hash, password) or not user.active:
         return None
     return user
+
+
+def set_password(session: Session, user: User, new_password: str, now: datetime,
+                 keep_session: int | None = None) -> int:
+    """Sets the password and ends the user's sessions but `keep_session` (the one that asked);
+    returns how many ended."""
+    if len(new_password) < 8:
+        raise Unprocessable("The new password must be at least 8 characters long.",
+                            field="new_password")
+    user.password_hash = generate_password_hash(new_password)
+    return end_user_sessions(session, user.id, "password_changed", now, keep=keep_session)
+
+
+def change_password(session: Session, user: User, current_password: str, new_password: str,
+                    now: datetime, keep_session: int | None = None) -> int:
+    """A user changing their own password: the current one must be given."""
+    if not check_password_hash(user.password_hash, current_password):
+        raise Unprocessable("The current password is not right.", field="current_password")
+    if new_password == current_password:
+        raise Unprocessable("The new password must differ from the current one.",
+                            field="new_password")
+    return set_password(session, user, new_password, now, keep_session)
+
+
+def deactivate_user(session: Session, user: User, now: datetime) -> int:
+    """The user can no longer log in, and every session of theirs ends at once."""
+    user.active = False
+    return end_user_sessions(session, user.id, "deactivated", now)
 
 
 def get_or_create_workspace(session: Session, slug: str, name: str | None = None,

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_limiter.util import get_remote_address
 
 from webapp.errors_http import handle_error
 from webapp.extensions import db, htmx, limiter
 from webapp.services.accounts import authenticate
+from webapp.session_store import renew_session_id
 
 bp = Blueprint("auth", __name__)
 
@@ -53,6 +54,9 @@ def login():
         return render_template("auth/login.html", next=next_url, email=email,
                                error="Wrong email or password."), 401
     login_user(user)
+    # A new session id and CSRF token at login: nothing planted before it carries over.
+    renew_session_id("replaced")
+    session.pop("csrf_token", None)
     return redirect(_safe_next(next_url))
 
 

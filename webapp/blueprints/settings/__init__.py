@@ -20,3 +20,6 @@ def index():
                                .order_by(Team.name)).all()
     return render_template("settings/index.html", workspace=current_user.workspace, members=members,
                            teams=teams)
+
+
+from webapp.blueprints.settings import account  # noqa: E402,F401  (registers its routes on bp)
