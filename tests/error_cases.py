@@ -19,7 +19,8 @@ NEVER_HTMX = ("page", "json")
 ONLY_METHOD_AND_CSRF = {"auth.home", "auth.logout", "oauth.metadata", "api.openapi_document",
                         "health.healthz", "health.readyz", "notifications.center",
                         "notifications.count", "notifications.read_all", "notifications.index",
-                        "settings.index", "problems.index"}
+                        "settings.index", "problems.index", "settings.account",
+                        "settings.account_end_other_sessions"}
 
 
 @dataclass
@@ -121,6 +122,11 @@ CASES = [
          "Notification type must be", form={"rule_type": "bogus"}, target="notifications-content"),
     Case("notifications.wizard", "admin", "POST", RULES + "/wizard", 422,
          "Enter a notification name.", form={"step": "1"}, target="notifications-content"),
+    Case("settings.account_password", "user", "POST", "/settings/account/password", 422,
+         "The current password is not right.", form={"current_password": "wrong",
+                                                     "new_password": "a-new-long-secret",
+                                                     "confirm_password": "a-new-long-secret"},
+         forms=NEVER_HTMX),
     Case("auth.login", "anonymous", "POST", "/login", 401, "Wrong email or password.",
          form={"email": "bob@acme.test", "password": "wrong"}, forms=NEVER_HTMX),
     Case("oauth.authorize", "admin", "GET", "/oauth/authorize?client_id=nobody&response_type=code",

@@ -7,7 +7,7 @@ from sqlalchemy import CheckConstraint, text
 from sqlalchemy.exc import IntegrityError
 
 from webapp.extensions import db
-from webapp.models import Alert, Delivery, Event, ExternalAccount, NotificationRule
+from webapp.models import Alert, Delivery, Event, ExternalAccount, NotificationRule, UserSession
 from tests.conftest import make_app, make_installation
 
 NOW = datetime(2026, 11, 3, 10, 0, tzinfo=timezone.utc)
@@ -32,6 +32,8 @@ def one_row_each(session, people):
                         external_id="page-1", name="Acme page", status="connected"),
         Alert(workspace_id=people["acme"].id, installation_id=installation.id, source="health",
               key="probe", title="The health check fails"),
+        UserSession(id_hash="0" * 64, user_id=people["admin"].id, workspace_id=people["acme"].id,
+                    device="Firefox on Linux", created_at=NOW, last_seen_at=NOW),
     ])
     session.flush()
     session.add(Delivery(workspace_id=people["acme"].id, rule_id=rule.id,

@@ -26,7 +26,8 @@ def text_of(response) -> str:
 # Writes meant for every member (their own connection, consent to a user-level app, their own
 # notifications, logging in and out) and those called by programs with their own credentials.
 FOR_EVERY_USER = {"auth.login", "auth.logout", "connected_apps.disconnect_my_connection",
-                  "oauth.authorize", "notifications.read_all", "notifications.open_notification"}
+                  "oauth.authorize", "notifications.read_all", "notifications.open_notification",
+                  "settings.account_password", "settings.account_end_other_sessions"}
 PROGRAMS = {"oauth.token", "oauth.revoke", "oauth.introspect", "api.add_account",
             "api.update_account", "api.remove_account", "api.report_alert", "api.resolve_alert"}
 ADMIN_ONLY_PAGES = {"notifications.new_rule", "notifications.manage_rule"}

@@ -7,10 +7,10 @@ from sqlalchemy import func, select
 from werkzeug.security import check_password_hash
 
 from tests.conftest import PASSWORD
-from tests.html import alerts, button, field, table_rows
+from tests.html import alerts, button, field, link, table_rows
+from webapp.database import utcnow
 from webapp.models import UserSession
 from webapp.services.accounts import deactivate_user
-from webapp.database import utcnow
 
 FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"
 SAFARI = ("Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 "
@@ -106,7 +106,8 @@ def test_log_out_other_sessions_keeps_only_this_one(people, browser):
     assert_sent_to_login(on_phone.get(OVERVIEW))
     page = at_desk.get("/settings/account")
     assert "Other sessions logged out." in page.get_data(as_text=True)
-    assert [row[0] for row in table_rows(page, "Active sessions")] == ["Firefox on Linux This session"]
+    rows = table_rows(page, "Active sessions")
+    assert [row[0] for row in rows] == ["Firefox on Linux This session"]
 
 
 def test_log_out_other_sessions_needs_the_csrf_token(people, browser):
@@ -187,6 +188,4 @@ def test_the_command_line_sets_a_password_and_deactivates(app, session, people, 
 
 def test_your_account_is_in_the_settings_sidebar(people, browser):
     page = browser(people["user"]).get("/settings/")
-    from tests.html import link
-
     assert link(page, "Your account")["href"] == "/settings/account"

@@ -40,6 +40,7 @@ class ConsoleSession(CallbackDict, SessionMixin):
         self.renew = False
         self.stale_cookie = False
         self.end_reason = "logout"
+        self.transient = False
 
 
 def renew_session_id(end_reason: str = "logout") -> None:
@@ -71,13 +72,18 @@ class ServerSessionInterface(SecureCookieSessionInterface):
 
     def open_session(self, app, request):
         if request.path.startswith((app.static_url_path or "/static") + "/"):
-            return None
+            # Static files need no login: no lookup, and nothing is saved (an error page for a
+            # missing file still gets a session to render its form tokens with).
+            session = ConsoleSession()
+            session.transient = True
+            return session
         raw = request.cookies.get(self.get_cookie_name(app))
         if not raw:
             return ConsoleSession()
         if is_session_id(raw):
             with self._app_context(app):
-                row = find_live_session(db.session, raw, self.clock(), Lifetimes.from_config(app.config))
+                row = find_live_session(db.session, raw, self.clock(),
+                                        Lifetimes.from_config(app.config))
                 if row is None:
                     if db.session.dirty:  # it outlived its lifetime and was just ended
                         db.session.commit()
@@ -100,6 +106,8 @@ class ServerSessionInterface(SecureCookieSessionInterface):
         return session
 
     def save_session(self, app, session, response):
+        if session.transient:
+            return
         with self._app_context(app):
             self._save(app, session, response)
 

@@ -32,7 +32,8 @@ def account_password():
         if new_password != request.form.get("confirm_password", ""):
             raise Unprocessable("The two new passwords differ.", field="confirm_password")
         ended = change_password(db.session, current_user, request.form.get("current_password", ""),
-                                new_password, session_clock(), keep_session=current_session_row_id())
+                                new_password, session_clock(),
+                                keep_session=current_session_row_id())
     except Unprocessable as error:
         # The form is shown again with the message beside the field at fault.
         db.session.rollback()
