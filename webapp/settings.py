@@ -74,6 +74,8 @@ class Settings:
     health_probe_allow_private: bool = False
     session_idle_minutes: int = 120
     session_max_hours: int = 12
+    demo_apps_url: str = "http://127.0.0.1:8901"
+    demo_apps_file: str = "instance/demo_apps.json"
     extra: dict = field(default_factory=dict)
 
     @property
@@ -98,6 +100,8 @@ class Settings:
             "HEALTH_PROBE_ALLOW_PRIVATE": self.health_probe_allow_private,
             "SESSION_IDLE_MINUTES": self.session_idle_minutes,
             "SESSION_MAX_HOURS": self.session_max_hours,
+            "DEMO_APPS_URL": self.demo_apps_url.rstrip("/"),
+            "DEMO_APPS_FILE": self.demo_apps_file,
             "SESSION_COOKIE_HTTPONLY": True,
             "SESSION_COOKIE_SAMESITE": "Lax",
             "SESSION_COOKIE_SECURE": self.public_url.startswith("https://"),
@@ -155,4 +159,8 @@ def load_settings(env: dict | None = None, instance_path: str = "instance") -> S
         # Outside production the apps being developed usually run on this machine or the LAN.
         health_probe_allow_private=_bool(env, "HEALTH_PROBE_ALLOW_PRIVATE",
                                          app_env != "production"),
+        # The demo apps' host (`demo host`) and the file it shares with the seed: their client
+        # credentials and tokens, owner-only.
+        demo_apps_url=_url(env, "DEMO_APPS_URL", "http://127.0.0.1:8901", ("http", "https")),
+        demo_apps_file=_str(env, "DEMO_APPS_FILE", os.path.join(instance_path, "demo_apps.json")),
     )

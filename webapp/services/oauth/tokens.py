@@ -7,12 +7,20 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from webapp.database import utcnow
 from webapp.models import Grant, Token
+
+# How long what the console issues lives: access tokens an hour; refresh tokens rotate on every
+# use and end after 90 days in any case (REFRESH_TOKEN_TTL may end them sooner when unused).
+ACCESS_TOKEN_SECONDS = 3600
+REFRESH_TOKEN_LIFETIME = timedelta(days=90)
 
 
 def hash_secret(raw: str) -> str:
@@ -76,3 +84,41 @@ def revoke_grant_tokens(session: Session, grant_ids: list[int]) -> int:
         update(Token).where(Token.grant_id.in_(grant_ids), Token.revoked_at.is_(None))
         .values(revoked_at=utcnow()).execution_options(synchronize_session="fetch"))
     return result.rowcount or 0
+
+
+@dataclass(frozen=True)
+class IssuedTokens:
+    """A new token pair in clear, for the client it is handed to; only hashes are stored."""
+
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    scope: str
+    row: Token
+
+
+def issue_tokens(session: Session, grant: Grant, now: datetime | None = None,
+                 code_id: int | None = None, expires_in: int = ACCESS_TOKEN_SECONDS,
+                 refresh_lifetime: timedelta = REFRESH_TOKEN_LIFETIME) -> IssuedTokens:
+    """Issues a token pair on `grant`, as a code exchange does, for callers that hand the tokens
+    to the app themselves (the demo seed, playing its apps' part)."""
+    now = now or utcnow()
+    access, refresh = secrets.token_urlsafe(32), secrets.token_urlsafe(48)
+    scope = " ".join(grant.scopes)
+    row = Token(grant_id=grant.id, code_id=code_id, app_id=grant.app_id,
+                workspace_id=grant.workspace_id, user_id=grant.user_id,
+                access_token_hash=hash_secret(access), refresh_token_hash=hash_secret(refresh),
+                scope=scope, issued_at=now, expires_in=expires_in,
+                refresh_expires_at=now + refresh_lifetime)
+    session.add(row)
+    session.flush()
+    return IssuedTokens(access, refresh, expires_in, scope, row)
+
+
+def rotate_tokens(session: Session, token: Token, now: datetime | None = None) -> IssuedTokens:
+    """A refresh with `token`: it is marked rotated and a new pair replaces it, keeping its code
+    (so that a replayed code still revokes its descendants)."""
+    now = now or utcnow()
+    token.rotated_at = now
+    return issue_tokens(session, token.grant, now, code_id=token.code_id,
+                        expires_in=token.expires_in)
