@@ -8,6 +8,10 @@ export FLASK_APP=wsgi
 export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379/0}"
 HOST="${HOST:-127.0.0.1}"
 PORT="${PORT:-5000}"
+# The issuer and links follow where the console is served; the demo apps' host talks to it there.
+export PUBLIC_URL="${PUBLIC_URL:-http://$HOST:$PORT}"
+# Probes every 30 s (not 300), so that a demo app made to fail shows Error within two minutes.
+export HEALTH_PROBE_INTERVAL="${HEALTH_PROBE_INTERVAL:-30}"
 
 mkdir -p instance
 # Written only when Redis is started here: then Ctrl-C stops it too.
@@ -66,6 +70,17 @@ if port_is_free $SAMPLE_PORT; then
   echo "Sample Notes (an example app to install) on http://127.0.0.1:$SAMPLE_PORT"
 else
   echo "Port $SAMPLE_PORT is taken: the sample app is not started (see examples/sample_app/README.md)."
+fi
+
+# The demo apps' host: the install pages, callbacks and health endpoints of the demo catalogue's
+# apps (the seed pointed them at DEMO_APPS_URL), and the control page that makes them fail.
+DEMO_APPS_PORT=8901
+if python3 -c "import socket,sys; s=socket.socket(); sys.exit(s.connect_ex(('127.0.0.1', $DEMO_APPS_PORT)) == 0)"; then
+  $BIN/flask demo host --port $DEMO_APPS_PORT &
+  pids+=($!)
+  echo "Demo apps (their control page) on http://127.0.0.1:$DEMO_APPS_PORT"
+else
+  echo "Port $DEMO_APPS_PORT is taken: the demo apps are not served, so their Install pages do not answer."
 fi
 
 echo "Connected Apps on http://$HOST:$PORT — log in as superadmin@example.com / demo-password"

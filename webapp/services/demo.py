@@ -1,16 +1,22 @@
 """Demo data: a believable workspace to explore, and a log large enough to measure at scale.
 
 Idempotent by natural keys: users by email, teams by name, apps by slug, one installation per app,
-resources by (app, title), external accounts by external id. Log events are only added while the
-workspace has none, so running the seed again never duplicates them.
+resources by (app, title), external accounts by external id. An installation is created by
+playing its history through the services (demo_history.py); generated log events are only added
+while the workspace has none, so running the seed again never duplicates them.
+
+The catalogue's apps are registered like any other (registration.register_app), their install
+pages, callbacks and health endpoints at the demo apps' host (`flask demo host`, DEMO_APPS_URL).
+Their client credentials, and the tokens the seeded histories issued to them, go to the demo apps
+file (DEMO_APPS_FILE) that the host reads. A secret is only issued anew when that file does not
+hold a working one, so a re-run keeps the host's credentials valid.
 """
 from __future__ import annotations
 
 import json
 import re
-import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from importlib import resources
 
 from sqlalchemy import func, select
@@ -18,19 +24,20 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from webapp.database import utcnow
-from webapp.models import (
-    Alert, App, Event, ExternalAccount, Grant, Installation, LearningResource, Scope, Team, TeamMember,
-    User, Workspace)
+from webapp.demo_host.store import DemoAppsFile
+from webapp.models import App, Event, Installation, LearningResource, Team, TeamMember, User, Workspace
 from webapp.services.accounts import AccountError, get_or_create_workspace
-from webapp.services.demo_events import LOG_DAYS, HistoryEvent, insert_log
-from webapp.services.installations import compute_flags, plan_covers
+from webapp.services.demo_events import LOG_DAYS, write_log
+from webapp.services.demo_history import HistoryPlayer
 from webapp.services.lifecycle import refresh_flags
+from webapp.services.oauth.tokens import secret_matches
+from webapp.services.registration import register_app
 from webapp.services.scopes import load_scope_catalogue
 
 WORKSPACE_SLUG = "demo"
 DEFAULT_PASSWORD = "demo-password"
+DEFAULT_APPS_URL = "http://127.0.0.1:8901"
 PLAN = "professional"
-FIRST_PORT = 8910
 
 
 @dataclass
@@ -49,7 +56,9 @@ class SeedResult:
 
     def summary(self) -> str:
         if self.existing_events:
-            events = f"events kept ({self.existing_events} already in the workspace, none added)"
+            events = f"events kept ({self.existing_events} already in the workspace"
+            events += f", {self.history_events} history added)" if self.history_events else \
+                ", none added)"
         else:
             events = f"{self.generated_events + self.history_events} events added " \
                      f"({self.generated_events} over {LOG_DAYS} days + {self.history_events} history)"
@@ -67,8 +76,14 @@ def _slugify(text: str) -> str:
 
 
 def seed_demo(session: Session, event_count: int = 2000, password: str | None = None,
-              now: datetime | None = None, random_seed: int = 2026) -> SeedResult:
-    """Creates what is missing of the demo workspace and commits; returns the counts."""
+              now: datetime | None = None, random_seed: int = 2026,
+              apps_url: str = DEFAULT_APPS_URL, apps_file: str | None = None,
+              ttl_days: int = 90) -> SeedResult:
+    """Creates what is missing of the demo workspace and commits; returns the counts.
+
+    `apps_file` is the demo apps file to keep the apps' credentials and tokens in (none: they
+    are not kept); `ttl_days` is REFRESH_TOKEN_TTL, which the expired installation's history
+    follows."""
     if password is not None and len(password) < 8:
         raise AccountError("password must be at least 8 characters long")
     now = now or utcnow()
@@ -82,24 +97,97 @@ def seed_demo(session: Session, event_count: int = 2000, password: str | None = 
     people = _seed_people(session, workspace, people_data["users"], password)
     teams = _seed_teams(session, workspace, people_data["teams"], people)
     load_scope_catalogue(session)
-    apps, apps_created = _seed_apps(session, catalogue["apps"])
-    resource_count = _seed_resources(session, apps, catalogue)
+    store = DemoAppsFile(apps_file) if apps_file else None
+    kept = store.read()["apps"] if store else {}
+    entries = {entry["slug"]: entry for entry in catalogue["apps"]}
+    apps, apps_created, credentials = _register_apps(session, entries, apps_url, kept, store)
+    installed = set(session.scalars(select(App.slug).join(Installation).where(
+        Installation.workspace_id == workspace.id)))
     scenarios = people_data["installations"]
-    created = _seed_installations(session, workspace, apps, people, scenarios, now)
-    installations = session.scalars(
-        select(Installation).where(Installation.workspace_id == workspace.id)).all()
-    result = SeedResult(workspace.id, len(people), len(teams), len(apps), apps_created,
-                        len(installations), created, resource_count)
-    result.existing_events = session.scalar(
+    new = [scenario for scenario in scenarios if scenario["app"] not in installed]
+    existing_events = session.scalar(
         select(func.count()).select_from(Event).where(Event.workspace_id == workspace.id))
-    if not result.existing_events:
-        histories = _histories(workspace, apps, people, scenarios, installations, now)
-        result.history_events = sum(len(events) for events in histories.values())
-        result.generated_events = insert_log(session, workspace, installations,
-                                             list(people.values()), histories, event_count, now,
-                                             random_seed)
+
+    for scenario in new:  # installed back when the app asked for less
+        if "version" in scenario:
+            register_app(session, _manifest(entries[scenario["app"]], apps_url,
+                                            scenario["version"], scenario.get("lacking", [])))
+    player = HistoryPlayer(session, workspace, apps, people, now, ttl_days)
+    steps = [step for scenario in new for step in player.steps(scenario)]
+    new_apps = {apps[s["app"]].id: apps[s["app"]] for s in new}
+    generated = write_log(session, workspace, new_apps, player.scopes, list(people.values()),
+                          steps, 0 if existing_events else event_count, now, random_seed)
+    for scenario in new:
+        if "version" in scenario:  # the version it runs now asks for more
+            register_app(session, _manifest(entries[scenario["app"]], apps_url))
+    player.finish(scenarios)
+    resource_count = _seed_resources(session, catalogue)
+
+    installations = session.scalar(select(func.count()).select_from(Installation).where(
+        Installation.workspace_id == workspace.id))
+    result = SeedResult(workspace.id, len(people), len(teams), len(apps), apps_created,
+                        installations, len(new), resource_count, generated,
+                        sum(step.event is not None for step in steps), existing_events)
     session.commit()
+    if store is not None:
+        _keep_for_the_host(store, credentials, player, {s["app"] for s in new})
     return result
+
+
+def _manifest(entry: dict, apps_url: str, version: str | None = None,
+              lacking: list[str] = ()) -> dict:
+    """The catalogue entry as the app's manifest, served by the demo apps' host."""
+    base = f"{apps_url.rstrip('/')}/{entry['slug']}"
+    scopes = {kind: [name for name in names if name not in lacking]
+              for kind, names in entry["scopes"].items()}
+    return {
+        "slug": entry["slug"], "name": entry["name"], "vendor": entry["vendor"],
+        "category": entry["category"], "description": entry["description"],
+        "version": version or entry["version"], "install_level": entry["install_level"],
+        "install_url": f"{base}/install", "redirect_uris": [f"{base}/callback"],
+        "scopes": scopes, "health_url": f"{base}/health", "webhook_url": None,
+        "sync_settings": entry["sync_settings"],
+        "resources": [{"title": resource["title"], "minutes": resource["minutes"],
+                       "url": f"https://example.com/academy/{entry['slug']}/"
+                              f"{_slugify(resource['title'])}"}
+                      for resource in entry["resources"]],
+    }
+
+
+def _register_apps(session: Session, entries: dict[str, dict], apps_url: str, kept: dict,
+                   store: DemoAppsFile | None) -> tuple[dict[str, App], int, dict[str, dict]]:
+    """Registers (or updates) every catalogue app; returns the apps, how many are new, and the
+    credentials the host needs. A secret is issued anew only when the demo apps file does not
+    hold the working one."""
+    existing = {app.slug: app for app in session.scalars(select(App).where(
+        App.slug.in_(list(entries))))}
+    apps, created, credentials = {}, 0, {}
+    for slug, entry in entries.items():
+        known, old = kept.get(slug) or {}, existing.get(slug)
+        works = old is not None and known.get("client_id") == old.client_id and secret_matches(
+            known.get("client_secret"), old.client_secret_hash)
+        registration = register_app(session, _manifest(entry, apps_url),
+                                    rotate_secret=store is not None and not works)
+        apps[slug] = registration.app
+        created += registration.created
+        credentials[slug] = {"name": entry["name"], "install_level": entry["install_level"],
+                             "client_id": registration.app.client_id,
+                             "client_secret": registration.client_secret or known.get("client_secret")}
+    return apps, created, credentials
+
+
+def _keep_for_the_host(store: DemoAppsFile, credentials: dict[str, dict], player: HistoryPlayer,
+                       created: set[str]) -> None:
+    """What the apps would keep: credentials always; for the installations created now, their
+    tokens, the alerts they reported and how their health endpoint answers."""
+    keep = player.keep
+    with store.update() as data:
+        data["apps"].update(credentials)
+        for slug in created:
+            data["connections"][slug] = keep.connections.get(slug, {})
+            data["reported"][slug] = keep.reported.get(slug, {})
+            if slug in keep.health:
+                data["health"][slug] = keep.health[slug]
 
 
 def _seed_people(session: Session, workspace: Workspace, entries: list[dict], password: str | None
@@ -172,135 +260,15 @@ def _seed_apps(session: Session, entries: list[dict]) -> tuple[dict[str, App], i
     return existing, created
 
 
-def _seed_resources(session: Session, apps: dict[str, App], catalogue: dict) -> int:
-    wanted: list[tuple[int | None, int, dict, str]] = []
-    for entry in catalogue["apps"]:
-        for position, resource in enumerate(entry["resources"]):
-            url = f"https://example.com/academy/{entry['slug']}/{_slugify(resource['title'])}"
-            wanted.append((apps[entry["slug"]].id, position, resource, url))
-    for position, resource in enumerate(catalogue["academy"]):
-        wanted.append((None, position, resource, f"https://example.com/academy/{_slugify(resource['title'])}"))
-    existing = set(session.execute(select(LearningResource.app_id, LearningResource.title)).all())
-    for app_id, position, resource, url in wanted:
-        if (app_id, resource["title"]) not in existing:
-            session.add(LearningResource(app_id=app_id, title=resource["title"], url=url,
+def _seed_resources(session: Session, catalogue: dict) -> int:
+    """The Academy's general resources (each app's own come with its manifest)."""
+    wanted = [(position, resource, f"https://example.com/academy/{_slugify(resource['title'])}")
+              for position, resource in enumerate(catalogue["academy"])]
+    existing = set(session.scalars(select(LearningResource.title).where(
+        LearningResource.app_id.is_(None))))
+    for position, resource, url in wanted:
+        if resource["title"] not in existing:
+            session.add(LearningResource(app_id=None, title=resource["title"], url=url,
                                          minutes=resource["minutes"], position=position))
     session.flush()
-    return len(wanted)
-
-
-def _at(now: datetime, days_ago: int) -> datetime:
-    """A plausible office-hours time `days_ago` days back (a few minutes ago for today)."""
-    if days_ago == 0:
-        return now - timedelta(minutes=12)
-    day = now - timedelta(days=days_ago)
-    return day.replace(hour=8 + days_ago % 9, minute=(days_ago * 7) % 60, second=0, microsecond=0)
-
-
-def _history(scenario: dict) -> list[list]:
-    return scenario.get("history") or [["installed", scenario["days_ago"], scenario["by"]]]
-
-
-def _seed_installations(session: Session, workspace: Workspace, apps: dict[str, App],
-                        people: dict[str, User], scenarios: list[dict], now: datetime) -> int:
-    catalogue = {scope.name: scope for scope in session.scalars(select(Scope))}
-    installed = {row.app_id: row for row in session.scalars(
-        select(Installation).where(Installation.workspace_id == workspace.id))}
-    created = 0
-    for scenario in scenarios:
-        app = apps[scenario["app"]]
-        installation = installed.get(app.id)
-        if installation is None:
-            installation = _create_installation(session, workspace, app, people, scenario, now, catalogue)
-            created += 1
-        for external_id, name, status in scenario.get("accounts", []):
-            if not any(a.external_id == external_id for a in installation.external_accounts):
-                session.add(ExternalAccount(workspace_id=workspace.id, installation_id=installation.id,
-                                            external_id=external_id, name=name, status=status))
-    session.flush()
-    return created
-
-
-def _create_installation(session: Session, workspace: Workspace, app: App, people: dict[str, User],
-                         scenario: dict, now: datetime, catalogue: dict[str, Scope]) -> Installation:
-    lacking = set(scenario.get("lacking", []))
-    granted = [name for name in app.all_scopes
-               if plan_covers(workspace.plan, catalogue[name].min_plan) and name not in lacking]
-    flags = compute_flags(app, granted, workspace.plan, catalogue)
-    history = _history(scenario)
-    sync_values = {s["key"]: s["default"] for s in app.sync_settings}
-    sync_values.update(scenario.get("sync", {}))
-    state = scenario.get("state", "installed")
-    installation = Installation(
-        workspace_id=workspace.id, app_id=app.id, state=state,
-        status=scenario.get("status", "connected"), update_available=flags.update_available,
-        upgrade_available=flags.upgrade_available,
-        installed_version=scenario.get("version", app.version), granted_scopes=granted,
-        sync_values=sync_values,
-        installed_at=_at(now, scenario["days_ago"]), installed_by_id=people[scenario["by"]].id,
-        uninstalled_at=_at(now, history[-1][1]) if state == "uninstalled" else None,
-        updated_at=_at(now, history[-1][1]))
-    session.add(installation)
-    session.flush()
-    _create_grants(session, installation, people, scenario, history, now)
-    for alert in scenario.get("alerts", []):
-        resolved = alert.get("resolved")
-        session.add(Alert(workspace_id=workspace.id, installation_id=installation.id,
-                          source=alert["source"], key=alert["key"], title=alert["title"],
-                          detail=alert.get("detail"), count=alert.get("count", 1),
-                          first_seen=_at(now, alert["first"]), last_seen=_at(now, alert["last"]),
-                          resolved_at=None if resolved is None else _at(now, resolved)))
-    return installation
-
-
-def _create_grants(session: Session, installation: Installation, people: dict[str, User],
-                   scenario: dict, history: list[list], now: datetime) -> None:
-    """One grant per consent in the history; an uninstall or disconnect revokes the latest."""
-    latest: Grant | None = None
-    for activity, days_ago, email in history:
-        if activity in ("installed", "reinstalled", "reconnected"):
-            latest = Grant(workspace_id=installation.workspace_id, installation_id=installation.id,
-                           app_id=installation.app_id, user_id=people[email or scenario["by"]].id,
-                           scopes=list(installation.granted_scopes), created_at=_at(now, days_ago))
-            session.add(latest)
-        elif latest is not None:
-            latest.revoked_at = _at(now, days_ago)
-            latest.revoked_reason = "uninstalled" if activity == "uninstalled" else "revoked_by_app"
-    for email, days_ago in scenario.get("grants", []):
-        session.add(Grant(workspace_id=installation.workspace_id, installation_id=installation.id,
-                          app_id=installation.app_id, user_id=people[email].id,
-                          scopes=list(installation.granted_scopes), created_at=_at(now, days_ago)))
-
-
-def _histories(workspace: Workspace, apps: dict[str, App], people: dict[str, User],
-               scenarios: list[dict], installations: list[Installation], now: datetime
-               ) -> dict[int, list[HistoryEvent]]:
-    """Each installation's seeded history as log events, with the details the lifecycle writes:
-    its installs, uninstalls and disconnects, the other users' grants of a user-level app, and a
-    day after the install the change that gave a sync setting a value other than its default."""
-    by_app = {row.app_id: row for row in installations if row.workspace_id == workspace.id}
-    histories: dict[int, list[HistoryEvent]] = {}
-    for scenario in scenarios:
-        app = apps[scenario["app"]]
-        installation = by_app[app.id]
-        user_level = app.install_level == "user"
-        events = histories.setdefault(app.id, [])
-        for activity, days_ago, email in _history(scenario):
-            actor_id = people[email].id if email else None
-            details: dict = {}
-            if user_level and activity in ("reinstalled", "reconnected"):
-                details = {"user_grant": True}
-            elif activity == "disconnected":
-                details = {"reason": "admin_disconnected" if email else "revoked_by_app"}
-            events.append(HistoryEvent(activity, _at(now, days_ago), actor_id, details))
-        for email, days_ago in scenario.get("grants", []):
-            events.append(HistoryEvent("installed", _at(now, days_ago), people[email].id,
-                                       {"user_grant": True}))
-        for setting in app.sync_settings:
-            value = installation.sync_values.get(setting["key"], setting["default"])
-            if value != setting["default"]:
-                events.append(HistoryEvent(
-                    "sync_on" if value else "sync_off", _at(now, scenario["days_ago"] - 1),
-                    people[scenario["by"]].id, {"key": setting["key"], "label": setting["label"]}))
-        events.sort(key=lambda event: event.occurred_at)
-    return histories
+    return len(wanted) + sum(len(entry["resources"]) for entry in catalogue["apps"])

@@ -1,19 +1,23 @@
-"""The demo workspace's log: each app's believable lifecycle history, bulk-inserted fast.
+"""The demo workspace's log: each app's history, and generated everyday work around it.
 
-Per installation, the seed gives the history it is built on (installs, uninstalls, the disconnect
-that left it disconnected, other users' grants, the change that gave a sync setting its seeded
-value). Generated events fill the stretches where that history has the app installed and
-connected, walking a small state machine forward in time: sync toggles alternate per key and
-return to where they started, re-authentications happen while connected, and a disconnect is
-followed by a reconnect before anything else. Multi-account apps have no status, so no
-disconnects. An expired installation's tokens ran out a few days ago: nothing happens since.
-So every app's log replays into the installation's seeded state, status and sync values.
+The history of each installation is played through the services (demo_history.py), each step
+writing its own event. Generated events fill the stretches where that history has the app
+installed and connected, walking a small state machine forward in time: sync toggles alternate
+per key and return to where they started, re-authentications happen while connected (by whoever
+holds the app's grant then: its installer, or for a user-level app one of the users connected),
+and a disconnect is followed by a reconnect before anything else. Only account-level apps are
+disconnected and reconnected: a multi-account app has no status, and a user-level app's
+connections are each user's own. An app whose refresh token expired was not used since its
+install, so only sync settings change around it. Nothing is generated before the change that gave
+a sync setting its seeded value. So every app's log replays into the installation's state,
+status, sync values and connections.
 
 A million rows must load in well under two minutes on SQLite, so the walk runs over precomputed
 random arrays and rows go to the driver's executemany as plain tuples: no ORM objects, no per-row
 type processing. Times are converted with the dialect's own DateTime bind processor, so they are
 stored exactly as the UTCDateTime columns store them; the few distinct `details` values are
-serialised once. Rows are inserted oldest first, so ids follow time as in an append-only log.
+serialised once. Rows and steps go in in time order (generated rows in batches between the
+steps), so ids follow time as in an append-only log.
 """
 from __future__ import annotations
 
@@ -26,88 +30,116 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import DateTime
 from sqlalchemy.orm import Session
 
-from webapp.models import Event, Installation, User, Workspace
+from webapp.models import App, Event, User, Workspace
 
 LOG_DAYS = 90
 CHUNK_SIZE = 20_000
 NEWEST_GENERATED = 3600  # seconds before now: the generated log stops an hour ago
-EXPIRED_QUIET_DAYS = 3
 # Shares of the generated events; each disconnect brings a reconnect, the rest re-authenticate.
 DISCONNECT_SHARE = 0.1
 SYNC_SHARE = 0.5
 SYSTEM_DISCONNECT_SHARE = 0.7  # most disconnects come from the app side (a revoked token)
 COLUMNS = ("workspace_id", "app_id", "actor_id", "activity", "occurred_at", "details")
-SYNC, REAUTH, DISCONNECT, RECONNECT = range(4)
+SYNC, REAUTH, DISCONNECT, RECONNECT, NOTHING = range(5)
 
 
 @dataclass
 class HistoryEvent:
-    """An event of the seeded history. For a sync toggle, the direction follows the state at its
-    time (generated toggles before it come in pairs), so it gives the setting its seeded value."""
+    """The event a history step's service writes, as the generated log needs to know it."""
     activity: str
     occurred_at: datetime
     actor_id: int | None
     details: dict = field(default_factory=dict)
 
 
-def insert_log(session: Session, workspace: Workspace, installations: list[Installation],
-               users: list[User], histories: dict[int, list[HistoryEvent]], count: int,
-               now: datetime, random_seed: int = 2026) -> int:
-    """Inserts every installation's history (`histories` by app id) and about `count` generated
-    events over the past LOG_DAYS days, oldest first. Returns how many were generated."""
+def write_log(session: Session, workspace: Workspace, apps: dict[int, App],
+              reauth_scopes: dict[int, list[str]], users: list[User], steps: list, count: int,
+              now: datetime, random_seed: int = 2026) -> int:
+    """Runs the history `steps` (see demo_history.Step) and inserts about `count` generated
+    events over the past LOG_DAYS days around them, for the apps of `apps` (by id), all in time
+    order. `reauth_scopes` are the scopes an app's re-authentications name. Returns how many
+    events were generated."""
     rng = random.Random(random_seed)
     start = _naive(now - timedelta(days=LOG_DAYS)).replace(microsecond=0)
     end = LOG_DAYS * 86400 - NEWEST_GENERATED
-    apps = [_AppLog(i, sorted(histories.get(i.app_id, []), key=lambda h: h.occurred_at), start)
-            for i in installations]
-    gaps = [(app, a, b) for app in apps for a, b in app.gaps(end)]
+    histories: dict[int, list[HistoryEvent]] = {}
+    for step in steps:
+        if step.event is not None:
+            histories.setdefault(step.app_id, []).append(step.event)
+    logs = [_AppLog(app, sorted(histories.get(app_id, []), key=lambda h: h.occurred_at), start,
+                    reauth_scopes.get(app_id, []))
+            for app_id, app in apps.items() if app_id in histories]
+    gaps = [(log, a, b) for log in logs for a, b in log.gaps(end)] if count > 0 else []
     per_gap = Counter(rng.choices(range(len(gaps)), weights=[b - a - 1 for _, a, b in gaps],
-                                  k=count)) if gaps and count > 0 else Counter()
-    for index, (app, a, b) in enumerate(gaps):
-        app.slots.extend(sorted(rng.sample(range(a + 1, b), min(per_gap[index], b - a - 1))))
-    generated = sum(len(app.slots) for app in apps)
+                                  k=count)) if gaps else Counter()
+    for index, (log, a, b) in enumerate(gaps):
+        log.slots.extend(sorted(rng.sample(range(a + 1, b), min(per_gap[index], b - a - 1))))
+    slots = sum(len(log.slots) for log in logs)
 
     active = [u for u in users if u.active]
     admins = [u for u in active if u.is_admin]
-    weights = [3 if u.role == "super_admin" else 4 if u.is_admin else 2 for u in active]
     randoms = _Randoms(
-        kind=[rng.random() for _ in range(generated)], pick=[rng.random() for _ in range(generated)],
-        anyone=rng.choices([u.id for u in active], weights=weights, k=generated),
+        kind=[rng.random() for _ in range(slots)], pick=[rng.random() for _ in range(slots)],
         admin=rng.choices([u.id for u in admins], weights=[3 if u.role == "super_admin" else 4
-                                                          for u in admins], k=generated))
+                                                          for u in admins], k=slots))
     rows: list[tuple] = []
     cursor = 0
-    for app in apps:
-        cursor = app.walk(rng, randoms, cursor, rows)
-    rows.sort(key=lambda row: row[0])  # stable: each app's own order is kept
+    for log in logs:
+        cursor = log.walk(rng, randoms, cursor, rows)
+    _LogWriter(session, workspace, start).write(rows, steps)
+    return len(rows)
 
-    connection = session.connection()
-    to_db_time = (DateTime().dialect_impl(connection.dialect).bind_processor(connection.dialect)
-                  or (lambda value: value))
-    marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
-    statement = (f"INSERT INTO {Event.__tablename__} ({', '.join(COLUMNS)}) "
-                 f"VALUES ({', '.join([marker] * len(COLUMNS))})")
-    serialised: dict = {}
-    batch: list[tuple] = []
-    for offset, app_id, actor_id, activity, exact, details in rows:
-        if details not in serialised:
-            serialised[details] = json.dumps(dict(details))
-        when = exact or start + timedelta(seconds=offset)
-        batch.append((workspace.id, app_id, actor_id, activity, to_db_time(when),
-                      serialised[details]))
-        if len(batch) >= CHUNK_SIZE:
-            connection.exec_driver_sql(statement, batch)
-            batch = []
-    if batch:
-        connection.exec_driver_sql(statement, batch)
-    return generated
+
+class _LogWriter:
+    """Generated rows in batches, each step run (by its service) once the rows before it are in."""
+
+    def __init__(self, session: Session, workspace: Workspace, start: datetime):
+        self.session, self.workspace, self.start = session, workspace, start
+        connection = session.connection()
+        self.connection = connection
+        self.to_db_time = (DateTime().dialect_impl(connection.dialect)
+                           .bind_processor(connection.dialect) or (lambda value: value))
+        marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+        self.statement = (f"INSERT INTO {Event.__tablename__} ({', '.join(COLUMNS)}) "
+                          f"VALUES ({', '.join([marker] * len(COLUMNS))})")
+        self.serialised: dict = {}
+        self.batch: list[tuple] = []
+
+    def write(self, rows: list[tuple], steps: list) -> None:
+        items = [(self.start + timedelta(seconds=offset), 1, position, row)
+                 for position, row in enumerate(rows) for offset in (row[0],)]
+        items += [(_naive(step.at), 0, position, step) for position, step in enumerate(steps)]
+        items.sort(key=lambda item: item[:3])  # a step's own order is kept among equal times
+        for when, is_row, _, item in items:
+            if is_row:
+                self._add(when, item)
+                continue
+            if item.event is not None:
+                self._flush()
+            item.run()
+            self.session.flush()
+        self._flush()
+
+    def _add(self, when: datetime, row: tuple) -> None:
+        _, app_id, actor_id, activity, details = row
+        if details not in self.serialised:
+            self.serialised[details] = json.dumps(dict(details))
+        self.batch.append((self.workspace.id, app_id, actor_id, activity, self.to_db_time(when),
+                           self.serialised[details]))
+        if len(self.batch) >= CHUNK_SIZE:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self.batch:
+            self.session.flush()
+            self.connection.exec_driver_sql(self.statement, self.batch)
+            self.batch = []
 
 
 @dataclass
 class _Randoms:
     kind: list[float]
     pick: list[float]
-    anyone: list[int]
     admin: list[int]
 
 
@@ -121,28 +153,27 @@ def _frozen(details: dict) -> tuple:
 
 
 class _AppLog:
-    """One installation's history and generated slots (whole seconds after the log's start)."""
+    """One app's history and generated slots (whole seconds after the log's start)."""
 
-    def __init__(self, installation: Installation, history: list[HistoryEvent], start: datetime):
-        app = installation.app
-        self.installation = installation
+    def __init__(self, app: App, history: list[HistoryEvent], start: datetime,
+                 reauth_scopes: list[str]):
+        self.app_id = app.id
         self.history = [((_naive(h.occurred_at) - start).total_seconds(), h) for h in history]
-        self.start = start
         self.keys = [(s["key"], s.get("label", s["key"])) for s in app.sync_settings or []]
         self.defaults = {s["key"]: bool(s.get("default", False)) for s in app.sync_settings or []}
         self.user_level = app.install_level == "user"
-        self.has_status = app.install_level != "multi_account"
-        self.scopes = tuple(app.all_scopes[-1:])
+        self.disconnects = app.install_level == "account"
+        self.consents = not any(h.activity == "expired" for h in history)
+        self.scopes = tuple(reauth_scopes[-1:])
         self.slots: list[int] = []
 
     def gaps(self, end: int) -> list[tuple[int, int]]:
         """Open intervals (whole seconds) between history events where the app is installed and
-        connected, so that any generated activity is valid there."""
-        if self.installation.status == "expired":
-            end = min(end, (LOG_DAYS - EXPIRED_QUIET_DAYS) * 86400)
+        connected, so that any generated activity is valid there; none before a sync setting
+        got its seeded value."""
         gaps, live, previous = [], False, None
         for offset, event in self.history:
-            if live:
+            if live and event.activity not in ("sync_on", "sync_off"):
                 gaps.append((int(previous), min(int(-(-offset // 1)), end)))
             live = _live_after(live, event)
             previous = offset
@@ -151,48 +182,45 @@ class _AppLog:
         return [(a, b) for a, b in gaps if b - a > 1]
 
     def walk(self, rng: random.Random, randoms: _Randoms, cursor: int, rows: list[tuple]) -> int:
-        """Appends this app's rows (history and generated, in time order) to `rows`; returns the
+        """Appends this app's generated rows to `rows`, following its history; returns the
         cursor into the random arrays after its slots."""
         items = sorted([(offset, 0, event) for offset, event in self.history]
                        + [(offset, 1, None) for offset in self.slots], key=lambda item: item[0])
         kinds = self._kinds(items, randoms, cursor)
         keys = self._sync_keys(rng, kinds, randoms, cursor)
-        app_id = self.installation.app_id
         values = dict(self.defaults)
+        holder: int | None = None  # who holds the grant of an account or multi-account app
+        connected: list[int] = []  # users connected to a user-level app
         slot = 0
         for offset, is_slot, event in items:
             if not is_slot:
-                activity, details = event.activity, event.details
-                if activity in ("sync_on", "sync_off"):
-                    activity = "sync_off" if values[details["key"]] else "sync_on"
-                    values[details["key"]] = activity == "sync_on"
-                rows.append((offset, app_id, event.actor_id, activity, _naive(event.occurred_at),
-                             _frozen(details)))
+                if event.activity in ("sync_on", "sync_off"):
+                    values[event.details["key"]] = event.activity == "sync_on"
+                holder, connected = _connections_after(holder, connected, event)
                 continue
             kind, index = kinds[slot], cursor + slot
+            slot += 1
             if kind == SYNC:
-                key, label = keys[slot]
+                key, label = keys[slot - 1]
                 values[key] = not values[key]
                 activity = "sync_on" if values[key] else "sync_off"
                 row = (randoms.admin[index], activity, (("key", key), ("label", label)))
             elif kind == REAUTH:
-                row = (self._consenter(randoms, index), "reauthenticated", (("scopes", self.scopes),))
+                who = (connected[int(randoms.pick[index] * len(connected))] if self.user_level
+                       else holder)
+                row = (who, "reauthenticated", (("scopes", self.scopes),))
             elif kind == DISCONNECT:
                 if randoms.pick[index] < SYSTEM_DISCONNECT_SHARE:
                     reason = "refresh_token_reuse" if randoms.pick[index] < 0.1 else "revoked_by_app"
                     row = (None, "disconnected", (("reason", reason),))
                 else:
                     row = (randoms.admin[index], "disconnected", (("reason", "admin_disconnected"),))
+            elif kind == RECONNECT:
+                row = (holder, "reconnected", ())
             else:
-                row = (self._consenter(randoms, index), "reconnected",
-                       (("user_grant", True),) if self.user_level else ())
-            rows.append((offset, app_id, *row[:2], None, row[2]))
-            slot += 1
+                continue
+            rows.append((offset, self.app_id, *row))
         return cursor + slot
-
-    def _consenter(self, randoms: _Randoms, index: int) -> int:
-        # Anyone connects a user-level app for themself; admins connect the others.
-        return randoms.anyone[index] if self.user_level else randoms.admin[index]
 
     def _kinds(self, items: list[tuple], randoms: _Randoms, cursor: int) -> list[int]:
         kinds: list[int] = []
@@ -205,13 +233,15 @@ class _AppLog:
             if reconnect_next:
                 kinds.append(RECONNECT)
                 reconnect_next = False
-            elif self.has_status and roll < DISCONNECT_SHARE and next_is_slot:
+            elif self.consents and self.disconnects and roll < DISCONNECT_SHARE and next_is_slot:
                 kinds.append(DISCONNECT)
                 reconnect_next = True
-            elif self.keys and roll < DISCONNECT_SHARE + SYNC_SHARE:
+            elif self.keys and (roll < DISCONNECT_SHARE + SYNC_SHARE or not self.consents):
                 kinds.append(SYNC)
-            else:
+            elif self.consents and self.scopes:
                 kinds.append(REAUTH)
+            else:
+                kinds.append(NOTHING)
         return kinds
 
     def _sync_keys(self, rng: random.Random, kinds: list[int], randoms: _Randoms, cursor: int
@@ -226,7 +256,7 @@ class _AppLog:
                 kinds[changed] = SYNC
                 toggles = sorted([*toggles, changed])
             else:
-                kinds[toggles.pop()] = REAUTH
+                kinds[toggles.pop()] = NOTHING
         chosen = {slot: int(randoms.pick[cursor + slot] * len(self.keys)) for slot in toggles}
         odd = [key for key, n in Counter(chosen.values()).items() if n % 2]
         for first, second in zip(odd[::2], odd[1::2]):
@@ -235,11 +265,27 @@ class _AppLog:
         return {slot: self.keys[key] for slot, key in chosen.items()}
 
 
+def _connections_after(holder: int | None, connected: list[int], event: HistoryEvent
+                       ) -> tuple[int | None, list[int]]:
+    """Who holds the app's grants after a history event (as lifecycle.consent and the
+    revocations leave them)."""
+    activity, actor, user_grant = event.activity, event.actor_id, event.details.get("user_grant")
+    if activity in ("installed", "reinstalled", "reconnected"):
+        if activity == "installed" and user_grant:
+            return holder, [*connected, actor]
+        return actor, [actor]
+    if activity == "uninstalled" or (activity == "disconnected" and not user_grant):
+        return None, []
+    if activity == "disconnected":
+        return holder, [user for user in connected if user != actor]
+    return holder, connected
+
+
 def _live_after(live: bool, event: HistoryEvent) -> bool:
     """Whether the app is installed and connected after this history event."""
     if event.activity in ("installed", "reinstalled", "reconnected"):
         return True
-    if event.activity == "uninstalled" or (event.activity == "disconnected"
-                                           and not event.details.get("user_grant")):
+    if event.activity in ("uninstalled", "expired") or (
+            event.activity == "disconnected" and not event.details.get("user_grant")):
         return False
     return live
