@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import threading
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
+from testsupport.live_server import LiveServer
 from tests.html import button, by_role, link, one, parse, region, text_of
 from webapp.models import App, Event, Installation
 from webapp.services import lifecycle
@@ -28,24 +27,6 @@ def load_sample_module():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-class LiveServer:
-    """A WSGI app on a free port of 127.0.0.1, in a thread; the app may be set after binding."""
-
-    def __init__(self, wsgi_app=None):
-        self.wsgi_app = wsgi_app
-        self.server = make_server("127.0.0.1", 0, self, threaded=True)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def __call__(self, environ, start_response):
-        return self.wsgi_app(environ, start_response)
-
-    def stop(self):
-        self.server.shutdown()
-        self.thread.join(5)
 
 
 @pytest.fixture

@@ -179,6 +179,7 @@ class _AppLog:
             previous = offset
         if live and previous < end:
             gaps.append((int(previous), end))
+        gaps = [(max(a, -1), b) for a, b in gaps]  # slots are a+1 .. b-1, from the log's start
         return [(a, b) for a, b in gaps if b - a > 1]
 
     def walk(self, rng: random.Random, randoms: _Randoms, cursor: int, rows: list[tuple]) -> int:

@@ -27,19 +27,17 @@ from webapp.services.oauth.clients import SECRET_AUTH_METHODS, OAuthClient, find
 from webapp.services.oauth.endpoints import IntrospectionEndpoint, RevocationEndpoint
 from webapp.services.oauth.flows import (AuthorizationCodeFlow, RefreshTokenFlow,
                                          StrictCodeChallenge)
-from webapp.services.oauth.tokens import hash_secret
+from webapp.services.oauth.tokens import ACCESS_TOKEN_SECONDS, hash_secret
 from webapp.services.resource_servers import ResourceServerClient, resource_server_client
 from webapp.services.scopes import default_scope_catalogue
 from webapp.services.usage.counting import UsageCounter
-
-ACCESS_TOKEN_LIFETIME = 3600
 
 
 def _bearer_tokens() -> BearerTokenGenerator:
     return BearerTokenGenerator(
         access_token_generator=lambda **_: generate_token(42),
         refresh_token_generator=lambda **_: generate_token(48),
-        expires_generator=ACCESS_TOKEN_LIFETIME)
+        expires_generator=ACCESS_TOKEN_SECONDS)
 
 
 class ConsoleAuthorizationServer(AuthorizationServer):
