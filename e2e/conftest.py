@@ -34,6 +34,7 @@ E2E_REDIS_URL = os.environ.get("E2E_REDIS_URL", "redis://127.0.0.1:6379/7")
 CHROMIUM = os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium")
 SAMPLE_APP_DIR = ROOT / "examples" / "sample_app"
 SAMPLE_APP_PORT = 8900
+DEMO_APPS_PORT = 8901
 
 expect.set_options(timeout=15_000)  # generous: CI machines may be busy
 
@@ -130,6 +131,7 @@ def console(tmp_path_factory, smtp_sink):
     workdir = tmp_path_factory.mktemp("console")
     port = free_port()
     url = f"http://127.0.0.1:{port}"
+    demo_apps_port = DEMO_APPS_PORT if port_is_free(DEMO_APPS_PORT) else free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("FLASK_", "DATABASE_", "SMTP_"))}
     env.update({
         "APP_ENV": "development",
@@ -141,6 +143,9 @@ def console(tmp_path_factory, smtp_sink):
         "SMTP_PORT": str(smtp_sink.port),
         "MAIL_FROM": "Connected Apps <noreply@example.com>",
         "PYTHONUNBUFFERED": "1",
+        # The seed points the demo apps at their host (the demo_apps fixture starts it).
+        "DEMO_APPS_URL": f"http://127.0.0.1:{demo_apps_port}",
+        "DEMO_APPS_FILE": str(workdir / "demo_apps.json"),
     })
     console = Console(url=url, env=env)
     _flush_own_redis_db()
@@ -178,6 +183,22 @@ def browser_type_launch_args(browser_type_launch_args):
 def browser_context_args(browser_context_args):
     return {**browser_context_args, "viewport": {"width": 1280, "height": 900},
             "accept_downloads": True, "timezone_id": "UTC", "locale": "en-US"}
+
+
+@pytest.fixture(scope="session")
+def demo_apps(console):
+    """`flask demo host`: the demo catalogue's apps, on the port the seed pointed them at."""
+    url = console.env["DEMO_APPS_URL"]
+    log = ARTIFACTS / "demo_apps.log"
+    with open(log, "w") as log_file:
+        process = subprocess.Popen([FLASK, "--app", "wsgi", "demo", "host", "--port",
+                                    url.rsplit(":", 1)[1]], cwd=ROOT, env=console.env,
+                                   stdout=log_file, stderr=subprocess.STDOUT)
+    try:
+        wait_for_http(url + "/", process, log)
+        yield url
+    finally:
+        stop(process)
 
 
 # --- the sample app -----------------------------------------------------------------------------

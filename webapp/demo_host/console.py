@@ -47,7 +47,12 @@ class Console:
         return self._metadata
 
     def app_page(self, slug: str) -> str:
+        """The installation's page (only an installed app has one)."""
         return f"{self.base_url}/settings/connected-apps/apps/{slug}"
+
+    def listing(self, slug: str) -> str:
+        """The app's marketplace listing, there whether or not it is installed."""
+        return f"{self.base_url}/marketplace/{slug}"
 
     # --- OAuth ---------------------------------------------------------------------------------
 

@@ -49,7 +49,7 @@ def pkce_pair() -> tuple[str, str]:
 
 
 def _problem(message: str, status: int = 400, slug: str | None = None):
-    back = _console().app_page(slug) if slug else _console().base_url
+    back = _console().listing(slug) if slug else _console().base_url
     return render_template("demo_host/problem.html", message=message, back=back), status
 
 
@@ -69,7 +69,8 @@ def control_page():
                       "multi_account" else None}
                      for workspace in workspaces]
         apps.append({"slug": slug, **app, "health": data["health"].get(slug, "healthy"),
-                     "connected": connected, "console_page": _console().app_page(slug)})
+                     "connected": connected,
+                     "console_page": (_console().app_page if connected else _console().listing)(slug)})
     return render_template("demo_host/index.html", apps=apps, health_words=HEALTH_WORDS,
                            console_url=_console().base_url)
 
@@ -122,7 +123,7 @@ def callback(slug: str):
             return _problem("The answer does not come from the expected console (iss mismatch).",
                             slug=slug)
         if request.args.get("error") == "access_denied":  # "Cancel" on the consent page
-            return redirect(console.app_page(slug))
+            return redirect(console.listing(slug))
         if "error" in request.args:
             reason = request.args.get("error_description") or request.args["error"]
             return _problem(f"{app['name']} was not connected: {reason}.", slug=slug)
