@@ -5,12 +5,12 @@ import base64
 import hashlib
 import secrets
 import time
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from flask import (Blueprint, abort, current_app, flash, jsonify, redirect, render_template,
                    request, session, url_for)
 
-from webapp.demo_host.console import Console, ConsoleError, NotConnected, problem_text
+from webapp.demo_host.console import Console, ConsoleError, problem_text
 from webapp.demo_host.store import HEALTH_MODES, DemoAppsFile, connection_key, token_record
 
 bp = Blueprint("demo_host", __name__)
@@ -198,7 +198,7 @@ def report_alert(slug: str):
 def resolve_alert(slug: str):
     app, workspace = _app_or_404(slug), request.form.get("workspace", "")
     key = request.form.get("key", "")
-    response = _as_app(slug, workspace, "DELETE", f"/installation/alerts/{key}")
+    response = _as_app(slug, workspace, "DELETE", f"/installation/alerts/{quote(key, safe='')}")
     if response is None:
         return redirect(url_for(".control_page", _anchor=slug))
     if response.status_code in (204, 404):  # 404: nothing open (resolved by an uninstall, say)
@@ -217,7 +217,8 @@ def resolve_alert(slug: str):
 def set_account(slug: str):
     app, workspace = _app_or_404(slug), request.form.get("workspace", "")
     external_id, status = request.form.get("external_id", ""), request.form.get("status", "")
-    response = _as_app(slug, workspace, "PATCH", f"/accounts/{external_id}", {"status": status})
+    response = _as_app(slug, workspace, "PATCH", f"/accounts/{quote(external_id, safe=':')}",
+                       {"status": status})
     if response is not None:
         flash(f"{app['name']} reported the account {external_id} {status}."
               if response.status_code == 200 else
