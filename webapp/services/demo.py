@@ -125,9 +125,11 @@ def seed_demo(session: Session, event_count: int = 2000, password: str | None = 
 
     installations = session.scalar(select(func.count()).select_from(Installation).where(
         Installation.workspace_id == workspace.id))
+    events_now = session.scalar(
+        select(func.count()).select_from(Event).where(Event.workspace_id == workspace.id))
     result = SeedResult(workspace.id, len(people), len(teams), len(apps), apps_created,
                         installations, len(new), resource_count, generated,
-                        sum(step.event is not None for step in steps), existing_events)
+                        events_now - existing_events - generated, existing_events)
     session.commit()
     if store is not None:
         _keep_for_the_host(store, credentials, player, {s["app"] for s in new})

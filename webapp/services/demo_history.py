@@ -21,7 +21,8 @@ from sqlalchemy.orm import Session
 
 from webapp.demo_host.store import connection_key, token_record
 from webapp.models import App, Grant, Installation, Scope, User, Workspace
-from webapp.services import alerts, expiry, external_accounts, health_probes, lifecycle
+from webapp.services import (expiry, external_accounts, health_probes, lifecycle,
+                             reported_alerts)
 from webapp.services.demo_events import HistoryEvent
 from webapp.services.installations import plan_covers
 from webapp.services.oauth.tokens import IssuedTokens, issue_tokens, rotate_tokens
@@ -158,8 +159,8 @@ class HistoryPlayer:
         times = _spread(first, last, alert.get("count", 1))
 
         def report(moment: datetime) -> None:
-            alerts.open_or_bump(self.session, self._installation(app), "app", key, title, detail,
-                                now=moment)
+            reported_alerts.report(self.session, self._installation(app), key,
+                                   {"title": title, "detail": detail}, now=moment)
             if moment == first:
                 self.keep.reported.setdefault(app.slug, {}).setdefault(
                     self.workspace.slug, []).append(key)
@@ -172,7 +173,7 @@ class HistoryPlayer:
             when = at(self.now, alert["resolved"]) + RESOLVED_AFTER
 
             def withdraw() -> None:
-                alerts.resolve(self.session, self._installation(app), "app", key, now=when)
+                reported_alerts.withdraw(self.session, self._installation(app), key, now=when)
                 self.keep.reported[app.slug][self.workspace.slug].remove(key)
 
             steps.append(Step(when, app.id, withdraw, HistoryEvent("resolved", when, None, details)))
@@ -210,7 +211,7 @@ class HistoryPlayer:
 
     def _hand_over(self, app: App, user: User, grant: Grant, when: datetime) -> None:
         """The tokens of a consent go to the app, which keeps them by connection."""
-        issued = issue_tokens(self.session, grant, when)
+        issued = issue_tokens(self.session, grant, timedelta(days=self.ttl_days), when)
         key = connection_key(self.workspace.slug, user.email, app.install_level)
         self.keep.tokens[(app.slug, key)] = issued
         self.keep.connections.setdefault(app.slug, {})[key] = token_record(
@@ -251,7 +252,8 @@ class HistoryPlayer:
         """The apps still connected refreshed their tokens lately; multi-account apps report
         their accounts (those missing, on every run)."""
         for (slug, key), issued in list(self.keep.tokens.items()):
-            refreshed = rotate_tokens(self.session, issued.row, self.now - LAST_REFRESH)
+            refreshed = rotate_tokens(self.session, issued.row, timedelta(days=self.ttl_days),
+                                      self.now - LAST_REFRESH)
             record = self.keep.connections[slug][key]
             self.keep.connections[slug][key] = token_record(
                 record["workspace"], record["user"], refreshed.access_token,

@@ -17,10 +17,8 @@ from sqlalchemy.orm import Session
 from webapp.database import utcnow
 from webapp.models import Grant, Token
 
-# How long what the console issues lives: access tokens an hour; refresh tokens rotate on every
-# use and end after 90 days in any case (REFRESH_TOKEN_TTL may end them sooner when unused).
+# Access tokens live an hour; refresh tokens REFRESH_TOKEN_TTL days from their last rotation.
 ACCESS_TOKEN_SECONDS = 3600
-REFRESH_TOKEN_LIFETIME = timedelta(days=90)
 
 
 def hash_secret(raw: str) -> str:
@@ -97,11 +95,12 @@ class IssuedTokens:
     row: Token
 
 
-def issue_tokens(session: Session, grant: Grant, now: datetime | None = None,
-                 code_id: int | None = None, expires_in: int = ACCESS_TOKEN_SECONDS,
-                 refresh_lifetime: timedelta = REFRESH_TOKEN_LIFETIME) -> IssuedTokens:
+def issue_tokens(session: Session, grant: Grant, refresh_lifetime: timedelta,
+                 now: datetime | None = None, code_id: int | None = None,
+                 expires_in: int = ACCESS_TOKEN_SECONDS) -> IssuedTokens:
     """Issues a token pair on `grant`, as a code exchange does, for callers that hand the tokens
-    to the app themselves (the demo seed, playing its apps' part)."""
+    to the app themselves (the demo seed, playing its apps' part). `refresh_lifetime` is
+    REFRESH_TOKEN_TTL."""
     now = now or utcnow()
     access, refresh = secrets.token_urlsafe(32), secrets.token_urlsafe(48)
     scope = " ".join(grant.scopes)
@@ -115,10 +114,11 @@ def issue_tokens(session: Session, grant: Grant, now: datetime | None = None,
     return IssuedTokens(access, refresh, expires_in, scope, row)
 
 
-def rotate_tokens(session: Session, token: Token, now: datetime | None = None) -> IssuedTokens:
+def rotate_tokens(session: Session, token: Token, refresh_lifetime: timedelta,
+                  now: datetime | None = None) -> IssuedTokens:
     """A refresh with `token`: it is marked rotated and a new pair replaces it, keeping its code
     (so that a replayed code still revokes its descendants)."""
     now = now or utcnow()
     token.rotated_at = now
-    return issue_tokens(session, token.grant, now, code_id=token.code_id,
+    return issue_tokens(session, token.grant, refresh_lifetime, now, code_id=token.code_id,
                         expires_in=token.expires_in)
