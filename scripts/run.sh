@@ -75,7 +75,7 @@ fi
 # The demo apps' host: the install pages, callbacks and health endpoints of the demo catalogue's
 # apps (the seed pointed them at DEMO_APPS_URL), and the control page that makes them fail.
 DEMO_APPS_PORT=8901
-if python3 -c "import socket,sys; s=socket.socket(); sys.exit(s.connect_ex(('127.0.0.1', $DEMO_APPS_PORT)) == 0)"; then
+if port_is_free $DEMO_APPS_PORT; then
   $BIN/flask demo host --port $DEMO_APPS_PORT &
   pids+=($!)
   echo "Demo apps (their control page) on http://127.0.0.1:$DEMO_APPS_PORT"
