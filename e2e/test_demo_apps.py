@@ -66,7 +66,8 @@ def test_expired_and_disconnected_apps_reconnect_by_clicking(as_user, demo_apps)
         page.get_by_role("tab", name="My apps").click()
         rows = page.get_by_role("table").locator("tbody tr").filter(
             has=page.locator("td:nth-child(2)", has_text=re.compile(rf"^\s*{status}\b")))
-        names = [text.strip() for text in rows.get_by_role("link").all_inner_texts()]
+        names = [text.strip() for text in rows.locator("td:first-child").get_by_role("link")
+                 .all_inner_texts()]
         for name in names:
             app = next(entry for entry in CATALOGUE if entry["name"] == name)
             page.goto(f"/settings/connected-apps/apps/{app['slug']}")
