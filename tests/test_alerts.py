@@ -6,8 +6,10 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import Session as OrmSession
 
 from tests.conftest import make_app
+from webapp.extensions import db
 from webapp.models import Alert, Event, Installation
 from webapp.services import alerts, lifecycle
 from webapp.services.errors import NotFound
@@ -114,3 +116,18 @@ def test_uninstalling_resolves_open_alerts_within_its_one_event(session, people,
     lifecycle.consent(session, people["acme"], installation.app, people["admin"], ["contacts.read"])
     session.commit()
     assert (installation.state, installation.status) == ("installed", "connected")
+
+
+def test_an_alert_on_an_installation_disconnected_meanwhile_keeps_it_disconnected(
+        session, people, installation):
+    """A probe round loads its installations first; an admin disconnecting one meanwhile (in
+    another transaction) must not be overwritten by the round's Error."""
+    assert installation.status == "connected"  # loaded in this session, as a probe round does
+    with OrmSession(db.engine) as other:
+        lifecycle.disconnect(other, other.get(Installation, installation.id), None,
+                             "admin_disconnected")
+        other.commit()
+    alerts.open_or_bump(session, installation, "health", "health", "Health check failing: HTTP 503")
+    session.commit()
+    session.expire_all()
+    assert session.get(Installation, installation.id).status == "disconnected"

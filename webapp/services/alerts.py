@@ -39,6 +39,10 @@ def lock(session: Session, installation: Installation) -> None:
     else:
         session.execute(select(Installation.id).where(Installation.id == installation.id)
                         .with_for_update())
+    # The installation may have been loaded before another transaction changed it (a probe round
+    # loads every installation first; an admin may disconnect one meanwhile): decide on its
+    # state and status as they are now that it is ours.
+    session.refresh(installation, attribute_names=["state", "status"])
 
 
 def find_open(session: Session, installation: Installation, source: str, key: str
