@@ -152,7 +152,7 @@ def test_the_usage_filter_never_lists_another_workspaces_apps(session, people, b
 
 
 @pytest.mark.parametrize("htmx_target", [None, "my-apps-table"])
-@pytest.mark.parametrize("value", ["45", "thirty", "-30", "30 days"])
+@pytest.mark.parametrize("value", ["45", "thirty", "-30", "30 days", "²", "030"])
 def test_a_bad_usage_filter_is_a_400_with_a_message(people, browser, apps, htmx_target, value):
     response = browser(people["admin"]).get(f"{BASE}/my-apps", query_string={"usage": value},
                                             htmx_target=htmx_target)

@@ -160,7 +160,8 @@ def parse_usage_filter(value: str | None) -> int | None:
     """The "Usage" filter's value: None for "Any", else the number of days."""
     if value in (None, "", "any"):
         return None
-    if value.isdigit() and int(value) in USAGE_FILTER_DAYS:
-        return int(value)
+    for days in USAGE_FILTER_DAYS:  # compared as text: "²".isdigit() holds, int("²") fails
+        if value == str(days):
+            return days
     choices = ", ".join(f"{days}" for days in USAGE_FILTER_DAYS)
     raise InvalidInput(f"The usage filter must be Any or one of {choices} days.", field="usage")
