@@ -109,3 +109,10 @@ def test_the_client_sends_json_and_its_user_agent(local_server):
     request = client.build_request("GET", "http://127.0.0.1/")
     assert request.headers["User-Agent"] == outgoing.USER_AGENT
     assert client.follow_redirects is False and client.trust_env is False
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1/he\nalth", "http://127.0.0.1/he\talth",
+                                 "http://127.0.0.1/\x7f"])
+def test_a_url_with_control_characters_is_a_refused_destination(url):
+    with pytest.raises(DestinationRefused, match="not a valid URL"):
+        check_destination(url, allow_private=True)

@@ -125,10 +125,15 @@ def check_destination(url: str, allow_private: bool) -> Destination:
     """The address the console would connect to for `url`, or DestinationRefused (or
     ConnectionFailed when the name does not resolve). Every address a name resolves to must
     pass, so that no answer of a round-robin name leads somewhere refused."""
+    # urlsplit drops tabs and line breaks silently where httpx refuses them: refuse them here,
+    # so that a bad URL is one refused destination rather than an error that ends a probe round.
+    if any(ord(char) < 0x21 or ord(char) == 0x7F for char in url):
+        raise DestinationRefused("not a valid URL")
     try:
         parts = urlsplit(url)
         port = parts.port
-    except ValueError:
+        httpx.URL(url)
+    except (ValueError, httpx.InvalidURL):
         raise DestinationRefused("not a valid URL") from None
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https"):
