@@ -88,6 +88,15 @@ def test_active_sessions_leave_out_expired_ones(people, browser, clock):
     assert rows[0][2] == "Dec 1, 2026 11:30 UTC"
 
 
+def test_logging_out_others_counts_only_the_sessions_still_in_use(people, browser, clock):
+    browser().login(people["admin"])
+    clock.advance(minutes=150)  # that first session has been idle past its lifetime
+    bob = browser().login(people["admin"])
+    page = bob.client.post("/settings/account/sessions/end-others",
+                           headers={"X-CSRFToken": bob.csrf_token}, follow_redirects=True)
+    assert "There were no other sessions." in page.get_data(as_text=True)
+
+
 def test_sessions_keep_working_while_redis_is_down(app, session, people, browser, monkeypatch):
     dead = Redis.from_url(DEAD_REDIS, socket_connect_timeout=0.2, socket_timeout=0.2)
     monkeypatch.setitem(app.config, "REDIS_URL", DEAD_REDIS)

@@ -10,7 +10,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from webapp.models import PLANS, ROLES, User, Workspace
 from webapp.services.errors import InvalidInput, Unprocessable
-from webapp.services.sessions import end_user_sessions
+from webapp.services.sessions import Lifetimes, end_user_sessions
 
 # A real hash to compare against when the email is unknown, so timing does not reveal accounts.
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
@@ -32,25 +32,27 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
 
 
 def set_password(session: Session, user: User, new_password: str, now: datetime,
-                 keep_session: int | None = None) -> int:
+                 keep_session: int | None = None, lifetimes: Lifetimes | None = None) -> int:
     """Sets the password and ends the user's sessions but `keep_session` (the one that asked);
     returns how many ended."""
     if len(new_password) < 8:
         raise Unprocessable("The new password must be at least 8 characters long.",
                             field="new_password")
     user.password_hash = generate_password_hash(new_password)
-    return end_user_sessions(session, user.id, "password_changed", now, keep=keep_session)
+    return end_user_sessions(session, user.id, "password_changed", now, keep=keep_session,
+                             lifetimes=lifetimes)
 
 
 def change_password(session: Session, user: User, current_password: str, new_password: str,
-                    now: datetime, keep_session: int | None = None) -> int:
+                    now: datetime, keep_session: int | None = None,
+                    lifetimes: Lifetimes | None = None) -> int:
     """A user changing their own password: the current one must be given."""
     if not check_password_hash(user.password_hash, current_password):
         raise Unprocessable("The current password is not right.", field="current_password")
     if new_password == current_password:
         raise Unprocessable("The new password must differ from the current one.",
                             field="new_password")
-    return set_password(session, user, new_password, now, keep_session)
+    return set_password(session, user, new_password, now, keep_session, lifetimes)
 
 
 def deactivate_user(session: Session, user: User, now: datetime) -> int:

@@ -8,7 +8,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from webapp.models import User, UserSession
@@ -77,13 +77,20 @@ def end_session(row: UserSession, reason: str, now: datetime) -> None:
 
 
 def end_user_sessions(session: Session, user_id: int, reason: str, now: datetime,
-                      keep: int | None = None) -> int:
-    """Ends every live session of the user but `keep` (a session's row id); returns how many."""
+                      keep: int | None = None, lifetimes: Lifetimes | None = None) -> int:
+    """Ends every session of the user but `keep` (a session's row id); returns how many of them
+    were still live (with `lifetimes`; without, every row not ended yet counts), so that the
+    number people read agrees with the "Active sessions" they saw."""
     query = (update(UserSession)
              .where(UserSession.user_id == user_id, UserSession.ended_at.is_(None))
              .values(ended_at=now, ended_reason=reason))
     if keep is not None:
         query = query.where(UserSession.id != keep)
+    if lifetimes is not None:
+        session.execute(query.where(or_(UserSession.created_at <= now - lifetimes.maximum,
+                                        UserSession.last_seen_at <= now - lifetimes.idle))
+                        .values(ended_reason="expired"),
+                        execution_options={"synchronize_session": "fetch"})
     return session.execute(query, execution_options={"synchronize_session": "fetch"}).rowcount
 
 

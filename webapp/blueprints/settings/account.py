@@ -33,7 +33,8 @@ def account_password():
             raise Unprocessable("The two new passwords differ.", field="confirm_password")
         ended = change_password(db.session, current_user, request.form.get("current_password", ""),
                                 new_password, session_clock(),
-                                keep_session=current_session_row_id())
+                                keep_session=current_session_row_id(),
+                                lifetimes=session_lifetimes())
     except Unprocessable as error:
         # The form is shown again with the message beside the field at fault.
         db.session.rollback()
@@ -47,7 +48,7 @@ def account_password():
 @login_required
 def account_end_other_sessions():
     ended = end_user_sessions(db.session, current_user.id, "logged_out_elsewhere", session_clock(),
-                              keep=current_session_row_id())
+                              keep=current_session_row_id(), lifetimes=session_lifetimes())
     db.session.commit()
     flash("Other sessions logged out." if ended else "There were no other sessions.")
     return redirect(url_for("settings.account"))
