@@ -122,6 +122,8 @@ def test_missing_field_is_refused_naming_it(register, session, field):
     ({"redirect_uris": ["javascript:alert(1)"]}, "redirect_uris[0]"),
     ({"redirect_uris": []}, "redirect_uris"),
     ({"health_url": "ftp://x.example/h"}, "health_url"),
+    ({"health_url": "https://x.example/he\nalth"}, "health_url"),
+    ({"redirect_uris": ["https://app.example/c\tb"]}, "redirect_uris[0]"),
     ({"slug": "Not A Slug"}, "slug"),
     ({"name": ""}, "name"),
     ({"sync_settings": [{"key": "a", "label": "A", "default": "yes"}]}, "sync_settings[0].default"),

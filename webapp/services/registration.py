@@ -51,6 +51,9 @@ def _uri(value, field: str) -> str:
     """An absolute http(s) URI without a fragment, compared later exactly as written."""
     if not isinstance(value, str) or not value:
         raise ManifestError(field, "must be an absolute URI")
+    # urlsplit silently drops tabs and line breaks: a URI is compared exactly, so refuse them.
+    if any(ord(char) < 0x21 or ord(char) == 0x7F for char in value):
+        raise ManifestError(field, "must not contain spaces or control characters")
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ManifestError(field, f"{value!r} is not an absolute http(s) URI")
