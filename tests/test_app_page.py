@@ -67,7 +67,7 @@ def test_app_page_shows_status_alerts_scopes_sync_and_resources(people, detailed
     assert column_headers(status, "Open alerts") == ["Alert", "Source", "First seen", "Last seen"]
     assert table_rows(status, "Open alerts") == [[
         "Deal sync is failing The app reported 3 failed syncs.", "Reported by the app",
-        "Nov 25, 2026 07:00 UTC", "Nov 27, 2026 08:30 UTC"]]  # not the resolved one
+        "25 Nov 2026, 07:00", "27 Nov 2026, 08:30"]]  # not the resolved one
     access = region(html, "App access and permissions")
     authorized = one(access, "group", "Authorized (1)")
     assert scopes_in(authorized) == ["contacts.read"]

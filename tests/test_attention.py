@@ -121,10 +121,10 @@ def test_the_overview_lists_the_problems_with_their_fixes_for_admins(people, tro
     section = region(page, "Needs your attention")
     assert column_headers(section) == ["App", "Problem", "Since", "Action"]
     rows = table_rows(section)
-    assert rows[1] == ["Chat", "Disconnected by Bob Admin", "Nov 20, 2026 11:00 UTC", "Reconnect"]
+    assert rows[1] == ["Chat", "Disconnected by Bob Admin", "20 Nov 2026, 11:00", "Reconnect"]
     assert rows[6] == ["Social Account: Acme Jobs",
                        "Acme Jobs: the app reports an error (Reported by the app)",
-                       "Nov 20, 2026 16:00 UTC", "View app"]
+                       "20 Nov 2026, 16:00", "View app"]
     assert [row[3] for row in rows] == ["View app", "Reconnect", "Reconnect", "Reconnect",
                                         "View app", "View app", "View app", "View app", "View app"]
     crm_row = next(row for row in by_role(section, "row") if by_role(row, "link", "Crm"))

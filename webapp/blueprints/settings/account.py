@@ -13,9 +13,11 @@ from webapp.session_store import current_session_row_id, session_clock, session_
 
 
 def _render(status: int = 200, errors: dict | None = None):
-    sessions = live_sessions(db.session, current_user, session_clock(), session_lifetimes())
+    now = session_clock()
+    sessions = live_sessions(db.session, current_user, now, session_lifetimes())
     return render_template("settings/account.html", sessions=sessions,
-                           current_session=current_session_row_id(), errors=errors or {}), status
+                           current_session=current_session_row_id(), errors=errors or {},
+                           zone=current_user.workspace.timezone, now=now), status
 
 
 @bp.route("/account")
