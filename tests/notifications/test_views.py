@@ -269,7 +269,7 @@ def test_another_workspaces_rules_apps_users_and_teams_are_refused(browser, sess
     assert session.get(NotificationRule, theirs.id).name == "Theirs"
 
 
-def test_failed_deliveries_show_on_the_rule_row_for_admins_only(browser, session, people, apps):
+def test_failed_deliveries_show_on_the_rule_row_for_admins_only_and_last_sent_for_all(browser, session, people, apps):
     from datetime import datetime, timezone
 
     rule = save_rule(session, people["acme"], people["admin"], RuleForm(name="Installs", all_apps=True))
@@ -289,6 +289,9 @@ def test_failed_deliveries_show_on_the_rule_row_for_admins_only(browser, session
     assert text_of(last_sent.find("time")) == "Nov 4, 2026 09:30 UTC"
     user_page = page_of(browser(people["user"]).get(TAB))
     assert by_role(user_page, "status") == [] and "failed deliver" not in text_of(user_page)
+    # Everyone reads when the rule last sent, not a "Never" that is untrue.
+    user_last_sent = user_page.find("tr", id=f"rule-{rule.id}").find_all("td")[7]
+    assert text_of(user_last_sent.find("time")) == "Nov 4, 2026 09:30 UTC"
 
 
 def test_the_rules_table_does_not_grow_queries_with_rules(browser, session, people, apps, app):

@@ -27,8 +27,8 @@ def _render(status: int = 200, headers: dict | None = None, **context):
     context.setdefault("wizard", None)
     if context["wizard"] is None:
         context["rules"] = service.list_rules(db.session, workspace)
-        context["stats"] = (service.delivery_stats(db.session, workspace)
-                            if Action.MANAGE_NOTIFICATION in actions else {})
+        # Everyone reads when a rule last sent; why deliveries failed is for who manages rules.
+        context["stats"] = service.delivery_stats(db.session, workspace)
     labels = dict(rule_types=RULE_TYPES, frequencies=FREQUENCIES, audiences=AUDIENCES,
                   channel_labels=CHANNELS, name_max_length=service.NAME_MAX)
     return render_page_or_fragment("notifications/index.html", FRAGMENTS, status, headers,
