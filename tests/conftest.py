@@ -15,6 +15,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import text
 from werkzeug.security import generate_password_hash
 
+from testsupport.live_server import LiveServer
 from webapp import create_app
 from tests.html import button, htmx_headers
 from webapp.extensions import db, limiter, login_manager
@@ -246,3 +247,15 @@ def api(app):
         return client.open(url, method=method, headers=headers, **kwargs)
 
     return call
+
+
+@pytest.fixture
+def console(app):
+    """The console served on a port of its own, for real HTTP clients (the sample app, the demo
+    apps' host, a resource server); its URL is the issuer while the test runs."""
+    live = LiveServer(app)
+    public_url = app.config["PUBLIC_URL"]
+    app.config["PUBLIC_URL"] = live.url
+    yield live.url
+    app.config["PUBLIC_URL"] = public_url
+    live.stop()

@@ -25,16 +25,6 @@ SUPER_ADMIN = "superadmin@example.com"
 
 
 @pytest.fixture
-def console(app):
-    live = LiveServer(app)
-    public_url = app.config["PUBLIC_URL"]
-    app.config["PUBLIC_URL"] = live.url  # issuer and endpoints in the metadata point here
-    yield live.url
-    app.config["PUBLIC_URL"] = public_url
-    live.stop()
-
-
-@pytest.fixture
 def host(console, session, tmp_path):
     """The demo seed, pointing its apps at a host that serves them on its own port."""
     live = LiveServer()

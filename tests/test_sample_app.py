@@ -29,16 +29,6 @@ def load_sample_module():
     return module
 
 
-@pytest.fixture
-def console(app):
-    live = LiveServer(app)
-    public_url = app.config["PUBLIC_URL"]
-    app.config["PUBLIC_URL"] = live.url  # issuer and endpoints in the metadata point here
-    yield live.url
-    app.config["PUBLIC_URL"] = public_url
-    live.stop()
-
-
 def manifest(name: str, base_url: str) -> dict:
     data = json.loads((SAMPLE_DIR / name).read_text())
     data["install_url"] = f"{base_url}/install"

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from tests.test_sample_app import (  # noqa: F401  (console and sample are fixtures)
-    LiveServer, click, console, install_from_marketplace, logged_in, sample)
+from tests.test_sample_app import (  # noqa: F401  (sample is a fixture)
+    LiveServer, click, install_from_marketplace, logged_in, sample)
 from tests.usage.test_counting import usage
 from webapp.services.resource_servers import register_resource_server
 from webapp.services.usage import hour_of, last_used
